@@ -1,0 +1,19 @@
+/*
+ * endpoint.h - environment names and the URLs built from them (API §1).
+ *
+ * An environment is a short lowercase name (prod, prod2, qa4). Its base URL is
+ * the API host plus "/{env}", except for prod, which has no segment.
+ */
+#ifndef SPRINKLRFS_ENDPOINT_H
+#define SPRINKLRFS_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EP_ENV_MAX 32
+
+bool ep_env_valid(const char *env);
+int ep_url(char *buf, size_t size, const char *api_url, const char *env,
+	   const char *path);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * mount.c - command line to running filesystem.
+ *
+ * Order matters (libfuse doc/README.daemonize): parse, mount, daemonize, and
+ * only then start anything that owns threads or sockets (in the init
+ * operation), since threads made before the fork do not survive it.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <fuse.h>
+#include <fuse_lowlevel.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "config.h"
+#include "fsops.h"
+#include "log.h"
+#include "mount.h"
+
+void mount_usage(const char *progname)
+{
+	printf("usage: %s MOUNTPOINT [options]\n"
+	       "       %s --version | --help\n"
+	       "\n"
+	       "Mounts Sprinklr as a read-only filesystem.\n"
+	       "\n",
+	       progname, progname);
+}
+
+static void print_version(void)
+{
+	printf("sprinklrfs version %s\n", PACKAGE_VERSION);
+	printf("FUSE library version %s\n", fuse_pkgversion());
+	printf("libcurl version %s\n", curl_version_info(CURLVERSION_NOW)->version);
+	printf("cJSON version %s\n", cJSON_Version());
+}
+
+static int print_help(const char *progname, struct fuse_args *args)
+{
+	mount_usage(progname);
+	printf("FUSE options:\n");
+	fuse_cmdline_help();
+	fuse_lib_help(args);
+	return MOUNT_OK;
+}
+
+static int serve(struct fuse *fuse, const struct fuse_cmdline_opts *opts)
+{
+	struct fuse_loop_config *loop_cfg;
+	int res;
+
+	if (opts->singlethread)
+		return fuse_loop(fuse) ? MOUNT_LOOP : MOUNT_OK;
+	loop_cfg = fuse_loop_cfg_create();
+	if (!loop_cfg)
+		return MOUNT_LOOP;
+	fuse_loop_cfg_set_clone_fd(loop_cfg, opts->clone_fd);
+	fuse_loop_cfg_set_max_threads(loop_cfg, opts->max_threads);
+	/* -1 means "no limit"; fuse 3.14 logs an error when handed it */
+	if (opts->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(loop_cfg, opts->max_idle_threads);
+	res = fuse_loop_mt(fuse, loop_cfg);
+	fuse_loop_cfg_destroy(loop_cfg);
+	return res ? MOUNT_LOOP : MOUNT_OK;
+}
+
+static int run(struct fuse_args *args, const struct fuse_cmdline_opts *opts)
+{
+	struct fsop_context ctx;
+	struct fuse_session *se;
+	struct fuse *fuse;
+	int res;
+
+	fsop_context_init(&ctx);
+	fuse = fuse_new(args, fsop_operations(), sizeof(struct fuse_operations),
+			&ctx);
+	if (!fuse)
+		return MOUNT_SETUP;
+	res = MOUNT_MOUNT;
+	if (fuse_mount(fuse, opts->mountpoint) != 0)
+		goto out_destroy;
+	res = MOUNT_DAEMON;
+	if (fuse_daemonize(opts->foreground) != 0)
+		goto out_unmount;
+	if (!opts->foreground)
+		log_to_syslog(true);
+	se = fuse_get_session(fuse);
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_unmount;
+	res = serve(fuse, opts);
+	fuse_remove_signal_handlers(se);
+out_unmount:
+	fuse_unmount(fuse);
+out_destroy:
+	fuse_destroy(fuse);
+	return res;
+}
+
+int mount_main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts opts = { 0 };
+	int res = MOUNT_USAGE;
+
+	log_install_fuse();
+	if (fuse_parse_cmdline(&args, &opts) != 0)
+		goto out_free;
+	/* after parsing, args is ours to extend; later user options win */
+	if (fuse_opt_insert_arg(&args, 1, "-oro,fsname=sprinklrfs,default_permissions") != 0)
+		goto out_free;
+	if (opts.show_version) {
+		print_version();
+		res = MOUNT_OK;
+	} else if (opts.show_help) {
+		res = print_help(argv[0], &args);
+	} else if (!opts.mountpoint) {
+		log_error("no mount point given (see %s --help)", argv[0]);
+	} else {
+		if (opts.debug)
+			log_set_level(LOG_LEVEL_DEBUG);
+		res = run(&args, &opts);
+	}
+out_free:
+	free(opts.mountpoint);
+	fuse_opt_free_args(&args);
+	return res;
+}

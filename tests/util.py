@@ -1,0 +1,127 @@
+"""Helpers for running sprinklrfs in tests: where the build is, polling,
+mounting in the foreground, unmounting cleanly and cleaning up after failures.
+
+Tests run from the source tree against the meson build directory
+(SPRINKLRFS_BUILD, default ./build); nothing is copied or installed.
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Lines in a daemon's output that fail a test unless it said it expects them.
+UNEXPECTED = re.compile(
+    r"error:|warning:|^fuse:|Assertion|AddressSanitizer|LeakSanitizer|"
+    r"runtime error|Segmentation|Aborted", re.IGNORECASE)
+
+
+def build_dir():
+    return Path(os.environ.get("SPRINKLRFS_BUILD", ROOT / "build")).resolve()
+
+
+def binary():
+    path = build_dir() / "sprinklrfs"
+    if not path.exists():
+        raise RuntimeError(f"{path} is missing: build first "
+                           "(meson setup build && ninja -C build)")
+    return str(path)
+
+
+def wait_for(condition, timeout=10.0, interval=0.01, what="condition"):
+    """Poll condition() until it returns a true value; return that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def run(args, env, input=None, timeout=60, check=False):
+    """Run a command (usually sprinklrfs) and capture its output as text."""
+    return subprocess.run(args, env=env, input=input, capture_output=True,
+                          text=True, timeout=timeout, check=check)
+
+
+def fusermount_u(mountpoint, lazy=False):
+    args = ["fusermount3", "-u"] + (["-z"] if lazy else []) + [str(mountpoint)]
+    return subprocess.run(args, capture_output=True, text=True, timeout=30)
+
+
+class Mount:
+    """One sprinklrfs daemon in the foreground (-f) on its own mount point."""
+
+    def __init__(self, mountpoint, options, env, log_path):
+        self.path = Path(mountpoint)
+        self.options = list(options)
+        self.env = env
+        self.log_path = Path(log_path)
+        self.proc = None
+        self.expected = []
+
+    def start(self, timeout=20.0):
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [binary(), "-f", str(self.path)] + self.options,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env)
+        try:
+            wait_for(lambda: os.path.ismount(self.path) or
+                     self.proc.poll() is not None,
+                     timeout=timeout, what=f"mount at {self.path}")
+        except TimeoutError:
+            self.kill()
+            raise
+        if not os.path.ismount(self.path):
+            raise RuntimeError(f"sprinklrfs exited {self.proc.returncode} "
+                               f"before mounting:\n{self.log()}")
+        return self
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def expect_log(self, pattern):
+        """Allow daemon output lines matching pattern (a regex)."""
+        self.expected.append(re.compile(pattern))
+
+    def unexpected_lines(self):
+        return [line for line in self.log().splitlines()
+                if UNEXPECTED.search(line)
+                and not any(p.search(line) for p in self.expected)]
+
+    def unmount(self, timeout=20.0):
+        """Unmount with fusermount3 -u; the daemon must exit 0 with a clean log."""
+        if self.proc is None:
+            return
+        res = fusermount_u(self.path)
+        if res.returncode != 0:
+            self.kill()
+            raise AssertionError(f"fusermount3 -u failed: {res.stderr}")
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("sprinklrfs did not exit after unmount")
+        self.proc = None
+        assert code == 0, f"sprinklrfs exited {code}:\n{self.log()}"
+        bad = self.unexpected_lines()
+        assert not bad, "unexpected daemon output:\n" + "\n".join(bad)
+
+    def kill(self):
+        """Last resort after a failure: never leave a mount or a process behind."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
+        if os.path.ismount(self.path):
+            fusermount_u(self.path, lazy=True)
