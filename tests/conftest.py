@@ -91,6 +91,14 @@ def start_keyring(environ):
     keyring = Keyring(environ, int(pid), daemon)
     daemon.stdin.write(b"throwaway-keyring-password")
     daemon.stdin.close()
+    # --start must find this daemon, not race it and start a second one.
+    control = Path(environ["XDG_RUNTIME_DIR"]) / "keyring" / "control"
+    try:
+        util.wait_for(lambda: control.exists() or daemon.poll() is not None,
+                      timeout=20, what="gnome-keyring-daemon's control socket")
+    except TimeoutError:
+        keyring.stop()
+        raise
     start = subprocess.run(["gnome-keyring-daemon", "--start",
                             "--components=secrets"],
                            env=environ, capture_output=True, text=True,
@@ -102,7 +110,24 @@ def start_keyring(environ):
         name, sep, value = line.partition("=")
         if sep:
             environ[name] = value
+    try:
+        util.wait_for(lambda: default_collection(environ), timeout=20,
+                      what="the login keyring to be ready")
+    except TimeoutError:
+        keyring.stop()
+        raise
     return keyring
+
+
+def default_collection(environ):
+    """The Secret Service's default collection once it exists, else None."""
+    res = subprocess.run(
+        ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.secrets",
+         "/org/freedesktop/secrets", "org.freedesktop.Secret.Service.ReadAlias",
+         "string:default"],
+        env=environ, capture_output=True, text=True, timeout=30)
+    path = res.stdout.split('object path "')[-1].split('"')[0]
+    return path if res.returncode == 0 and path.startswith("/org/") else None
 
 
 @pytest.fixture
@@ -115,10 +140,33 @@ def keyring(env):
 
 @pytest.fixture
 def fake(tmp_path):
-    from fakesprinklr.launcher import Fake
-    server = Fake(tmp_path / "fake").start()
+    """prod2 (key sandbox-key) with a redirect URI on a free loopback port."""
+    server = start_fake(tmp_path / "fake")
     yield server
     server.stop()
+
+
+def start_fake(workdir, names=("prod2",), **options):
+    from fakesprinklr.launcher import Fake
+    envs = [(name, f"{name}-key", f"{name}-secret",
+             f"http://127.0.0.1:{util.free_port()}/sprinklr/callback")
+            for name in names]
+    return Fake(workdir, envs=envs, **options).start()
+
+
+@pytest.fixture
+def make_fake(tmp_path):
+    """make_fake(names=..., **options) starts a fake with those options."""
+    servers = []
+
+    def make(names=("prod2",), **options):
+        server = start_fake(tmp_path / f"fake{len(servers)}", names, **options)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

@@ -125,3 +125,91 @@ class Mount:
         self.proc = None
         if os.path.ismount(self.path):
             fusermount_u(self.path, lazy=True)
+
+
+def free_port(host="127.0.0.1"):
+    import socket
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def auth(environ, *args, input=None, timeout=60):
+    """Run `sprinklrfs auth ARGS`."""
+    return run([binary(), "auth", *args], environ, input=input, timeout=timeout)
+
+
+def fake_args(fake, name="prod2"):
+    """The options that point sprinklrfs at the fake for environment name."""
+    e = fake.env(name)
+    return ["--key", e["key"], "--api-url", fake.url, "--ca-file", fake.ca_file,
+            "--redirect-uri", e["redirect_uri"]]
+
+
+class Login:
+    """`sprinklrfs auth login` driven the way a browser would drive it."""
+
+    def __init__(self, fake, environ, name="prod2", extra=(), secret=None):
+        import urllib.parse
+        self.fake = fake
+        e = fake.env(name)
+        self.proc = subprocess.Popen(
+            [binary(), "auth", "login", name, "--no-browser",
+             *fake_args(fake, name), *extra],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env=environ)
+        self.proc.stdin.write((secret or e["secret"]) + "\n")
+        self.proc.stdin.close()
+        self.lines = []
+        self.url = self._read_url()
+        query = urllib.parse.urlsplit(self.url or "").query
+        self.state = urllib.parse.parse_qs(query).get("state", [None])[0]
+
+    def _read_url(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if line.startswith(("http://", "https://")):
+                return line.strip()
+        return None
+
+    def authorize(self):
+        """Follow the printed URL at the fake; return the redirect target."""
+        import urllib.parse
+        parts = urllib.parse.urlsplit(self.url)
+        conn = self.fake.connect()
+        try:
+            conn.request("GET", parts.path + "?" + parts.query)
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 302, resp.status
+            return resp.getheader("Location")
+        finally:
+            conn.close()
+
+    @staticmethod
+    def visit(url):
+        """GET url like a browser; return (status, body)."""
+        import urllib.error
+        import urllib.request
+        try:
+            with urllib.request.urlopen(url, timeout=30) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    def finish(self, timeout=60):
+        out = "".join(self.lines) + self.proc.stdout.read()
+        err = self.proc.stderr.read()
+        code = self.proc.wait(timeout=timeout)
+        return code, out, err
+
+
+def login(fake, environ, name="prod2"):
+    """A complete, successful login; returns sprinklrfs's stdout."""
+    flow = Login(fake, environ, name)
+    assert flow.url, flow.finish()
+    status, _ = flow.visit(flow.authorize())
+    code, out, err = flow.finish()
+    assert status == 200 and code == 0, (status, code, out, err)
+    return out

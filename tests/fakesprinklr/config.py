@@ -1,0 +1,88 @@
+"""Settings of a running fake: environments and the runtime-tunable knobs."""
+
+import threading
+
+DEFAULT_ENV = "prod2:sandbox-key:sandbox-secret:http://localhost:8123/sprinklr/callback"
+
+TUNABLES = {
+    "token_lifetime": float, "cursor_lifetime": float, "code_lifetime": float,
+    "rate_per_second": int, "rate_per_hour": int, "rate_limit_answer": str,
+    "latency": float, "max_page_size": int, "expires_in_string": bool,
+}
+ANSWERS = ("alternate", "403", "429")
+
+
+class ConfigError(ValueError):
+    """An invalid setting."""
+
+
+class Environment:
+    """One Sprinklr environment with its registered application."""
+
+    def __init__(self, name, key, secret, redirect_uri):
+        if not name or "/" in name or name.startswith("_"):
+            raise ConfigError("bad environment name %r" % name)
+        self.name = name
+        self.key = key
+        self.secret = secret
+        self.redirect_uri = redirect_uri
+
+    @classmethod
+    def parse(cls, text):
+        parts = text.split(":", 3)
+        if len(parts) != 4 or not all(parts):
+            raise ConfigError("--env wants NAME:KEY:SECRET:REDIRECT_URI, got %r" % text)
+        return cls(*parts)
+
+    def as_dict(self):
+        return {"name": self.name, "key": self.key, "secret": self.secret,
+                "redirect_uri": self.redirect_uri}
+
+
+class Config:
+    """Runtime settings; attribute reads are atomic, updates are validated."""
+
+    def __init__(self, **values):
+        self.token_lifetime = 2591999.0
+        self.cursor_lifetime = 300.0
+        self.code_lifetime = 600.0
+        self.rate_per_second = 10
+        self.rate_per_hour = 1000
+        self.rate_limit_answer = "alternate"
+        self.latency = 0.0
+        self.max_page_size = 1000
+        self.expires_in_string = False
+        self.lock = threading.Lock()
+        self.update(values)
+
+    def update(self, values):
+        """Apply a dict of settings atomically (all or nothing)."""
+        if not isinstance(values, dict):
+            raise ConfigError("config must be a JSON object")
+        clean = {name: _convert(name, value) for name, value in values.items()}
+        with self.lock:
+            for name, value in clean.items():
+                setattr(self, name, value)
+
+    def as_dict(self):
+        return {name: getattr(self, name) for name in TUNABLES}
+
+
+def _convert(name, value):
+    kind = TUNABLES.get(name)
+    if kind is None:
+        raise ConfigError("unknown setting %r" % name)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError("%s must be true or false" % name)
+        return value
+    if kind is str:
+        value = str(value)
+        if value not in ANSWERS:
+            raise ConfigError("%s must be one of %s" % (name, ", ".join(ANSWERS)))
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError("%s must be a non-negative number" % name)
+    if name == "max_page_size" and value < 1:
+        raise ConfigError("max_page_size must be at least 1")
+    return kind(value)
