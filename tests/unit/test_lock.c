@@ -1,0 +1,152 @@
+/*
+ * test_lock.c - the refresh lock excludes other opens and other processes.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lock.h"
+
+static char root[PATH_MAX];
+
+static void test_same_process(void)
+{
+	int a = -1, b = -1, c = -1;
+
+	assert(lock_env("prod2", 1000, &a) == 0 && a >= 0);
+	b = -7;
+	assert(lock_env("prod2", 100, &b) == -ETIMEDOUT);
+	assert(b == -7);
+	assert(lock_env("prod2", 0, &b) == -ETIMEDOUT);
+	/* another environment has its own lock */
+	assert(lock_env("qa4", 0, &c) == 0);
+	lock_release(a);
+	assert(lock_env("prod2", 0, &b) == 0);
+	lock_release(b);
+	lock_release(c);
+	lock_release(-1);
+}
+
+/* The child tries the lock the parent holds and reports through its status. */
+static void test_child_excluded(void)
+{
+	int fd = -1;
+	int status;
+	pid_t pid;
+
+	assert(lock_env("prod2", 1000, &fd) == 0);
+	pid = fork();
+	assert(pid >= 0);
+	if (pid == 0) {
+		int other = -1;
+
+		_exit(lock_env("prod2", 200, &other) == -ETIMEDOUT ? 0 : 1);
+	}
+	assert(waitpid(pid, &status, 0) == pid);
+	assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	lock_release(fd);
+}
+
+/* The child holds the lock; it dies with the child, not before. */
+static void test_dies_with_holder(void)
+{
+	int ready[2];
+	int fd = -1;
+	char byte;
+	pid_t pid;
+
+	assert(pipe(ready) == 0);
+	pid = fork();
+	assert(pid >= 0);
+	if (pid == 0) {
+		int held = -1;
+
+		if (lock_env("prod2", 1000, &held) != 0)
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert(read(ready[0], &byte, 1) == 1);
+	assert(lock_env("prod2", 100, &fd) == -ETIMEDOUT);
+	kill(pid, SIGKILL);
+	assert(waitpid(pid, NULL, 0) == pid);
+	assert(lock_env("prod2", 1000, &fd) == 0);
+	lock_release(fd);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+static void test_bad_places(void)
+{
+	char path[PATH_MAX + 32];
+	int fd = -1;
+
+	assert(lock_env("Prod", 0, &fd) == -EINVAL);
+	assert(lock_env("../x", 0, &fd) == -EINVAL);
+	assert(lock_env(NULL, 0, &fd) == -EINVAL);
+
+	/* a lock file that is a symlink is refused */
+	snprintf(path, sizeof(path), "%s/sprinklrfs/evil.lock", root);
+	assert(symlink("/tmp/elsewhere", path) == 0);
+	assert(lock_env("evil", 0, &fd) == -EPERM);
+
+	/* a directory open to others is refused */
+	snprintf(path, sizeof(path), "%s/sprinklrfs", root);
+	assert(chmod(path, 0755) == 0);
+	assert(lock_env("prod2", 0, &fd) == -EPERM);
+	assert(chmod(path, 0700) == 0);
+	assert(fd == -1);
+}
+
+static void test_tmp_fallback(void)
+{
+	char env[16], path[64];
+	struct stat st;
+	int fd = -1;
+
+	snprintf(env, sizeof(env), "ut%d", (int)getpid());
+	unsetenv("XDG_RUNTIME_DIR");
+	assert(lock_env(env, 1000, &fd) == 0);
+	snprintf(path, sizeof(path), "/tmp/sprinklrfs-%u", (unsigned)geteuid());
+	assert(lstat(path, &st) == 0 && S_ISDIR(st.st_mode));
+	assert((st.st_mode & 077) == 0);
+	lock_release(fd);
+	snprintf(path, sizeof(path), "/tmp/sprinklrfs-%u/%s.lock",
+		 (unsigned)geteuid(), env);
+	unlink(path);
+}
+
+static void cleanup(void)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert(system(cmd) == 0);
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/test_lock.XXXXXX";
+
+	assert(mkdtemp(tmpl));
+	snprintf(root, sizeof(root), "%s", tmpl);
+	setenv("XDG_RUNTIME_DIR", root, 1);
+
+	test_same_process();
+	test_child_excluded();
+	test_dies_with_holder();
+	test_bad_places();
+	test_tmp_fallback();
+	cleanup();
+	printf("test_lock: ok\n");
+	return 0;
+}
