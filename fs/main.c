@@ -1,9 +1,27 @@
 /*
  * main.c - the sprinklrfs binary: everything else lives in the core library.
+ *
+ * libcurl is initialised here, before anything can start a thread.
  */
+#include <string.h>
+
+#include "cli.h"
+#include "http.h"
+#include "log.h"
 #include "mount.h"
 
 int main(int argc, char *argv[])
 {
-	return mount_main(argc, argv);
+	int res;
+
+	if (http_global_init() < 0) {
+		log_error("cannot initialise libcurl");
+		return 1;
+	}
+	if (argc > 1 && strcmp(argv[1], "auth") == 0)
+		res = auth_main(argc - 1, argv + 1);
+	else
+		res = mount_main(argc, argv);
+	http_global_cleanup();
+	return res;
 }

@@ -22,11 +22,13 @@
 void mount_usage(const char *progname)
 {
 	printf("usage: %s MOUNTPOINT [options]\n"
+	       "       %s auth login|import|status|refresh|logout ... "
+	       "(see %s auth --help)\n"
 	       "       %s --version | --help\n"
 	       "\n"
 	       "Mounts Sprinklr as a read-only filesystem.\n"
 	       "\n",
-	       progname, progname);
+	       progname, progname, progname, progname);
 }
 
 static void print_version(void)

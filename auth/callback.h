@@ -1,0 +1,26 @@
+/*
+ * callback.h - the loopback listener that receives the OAuth redirect.
+ *
+ * cb_listen() binds the redirect URI's host and port at once, so a port in use
+ * fails before the user is sent to the browser. cb_wait() then serves requests
+ * until one arrives on the redirect path with our state and either a code or a
+ * provider error, or until the timeout. Anything else (wrong path, wrong state,
+ * no code, malformed requests) gets an error page and is otherwise ignored.
+ * HTTP parsing is libmicrohttpd's.
+ */
+#ifndef SPRINKLRFS_CALLBACK_H
+#define SPRINKLRFS_CALLBACK_H
+
+#include <stddef.h>
+
+#include "oauth.h"
+
+struct cb_server;
+
+int cb_listen(const struct oauth_redirect *redirect, const char *state,
+	      struct cb_server **out);
+int cb_wait(struct cb_server *srv, int timeout_s, char **code, char *why,
+	    size_t why_size);
+void cb_close(struct cb_server *srv);
+
+#endif

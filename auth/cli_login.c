@@ -1,0 +1,245 @@
+/*
+ * cli_login.c - `auth login` (the browser flow) and `auth import` (tokens
+ * obtained by hand). Both verify the tokens with /api/v2/me and store them
+ * only when everything worked: a failure stores nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "callback.h"
+#include "cli.h"
+#include "log.h"
+#include "oauth.h"
+#include "prompt.h"
+#include "session.h"
+
+extern char **environ;
+
+static int set_string(char **field, const char *value)
+{
+	*field = value ? strdup(value) : NULL;
+	return (value && !*field) ? -ENOMEM : 0;
+}
+
+/* Checks the options and fills everything but the secret and the tokens. */
+static int creds_from_opts(const struct cli_opts *o, struct creds *c)
+{
+	struct oauth_redirect r;
+	char ca[PATH_MAX];
+
+	if (!o->key || !o->key[0]) {
+		log_error("auth %s needs --key KEY (the application key)", o->command);
+		return -EINVAL;
+	}
+	snprintf(c->env, sizeof(c->env), "%s", o->env);
+	if (oauth_parse_redirect_uri(o->redirect_uri, &r) < 0) {
+		log_error("redirect URI '%s' is not usable: it must be http:// on a "
+			  "loopback host with a port, e.g. %s", o->redirect_uri,
+			  OAUTH_DEFAULT_REDIRECT_URI);
+		return -EINVAL;
+	}
+	if (oauth_check_api_url(o->api_url) < 0) {
+		log_error("API URL '%s' is not usable: it must be https:// "
+			  "(http:// only for a loopback host)", o->api_url);
+		return -EINVAL;
+	}
+	if (o->ca_file && (!realpath(o->ca_file, ca) || access(ca, R_OK) != 0)) {
+		log_error("cannot read the CA file '%s': %s", o->ca_file,
+			  strerror(errno));
+		return -EINVAL;
+	}
+	if (set_string(&c->key, o->key) < 0 ||
+	    set_string(&c->redirect_uri, o->redirect_uri) < 0 ||
+	    set_string(&c->api_url, o->api_url) < 0 ||
+	    set_string(&c->ca_file, o->ca_file ? ca : NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int read_secret(const char *label, char **out)
+{
+	int res = prompt_secret(label, out);
+
+	if (res < 0)
+		log_error("no %s given (a prompt on a terminal, else one line of "
+			  "standard input)", label);
+	return res;
+}
+
+static void open_browser(const struct cli_opts *o, const char *url)
+{
+	char *argv[] = { (char *)"xdg-open", (char *)url, NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	if (o->no_browser || (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY")))
+		return;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) == 0)
+		waitpid(pid, NULL, 0);
+	posix_spawn_file_actions_destroy(&fa);
+}
+
+static void apply_tokens(struct creds *c, struct oauth_tokens *t)
+{
+	c->access_token = t->access_token;
+	c->refresh_token = t->refresh_token;
+	c->refreshed_at = (int64_t)time(NULL);
+	c->expires_at = c->refreshed_at + t->expires_in;
+	t->access_token = t->refresh_token = NULL;
+}
+
+/* Verifies with /api/v2/me, stores, and prints the one-line summary. */
+static int verify_and_store(const struct cli_opts *o, struct creds *c,
+			    const char *verb)
+{
+	char when[64], why[256] = "";
+	int res;
+
+	res = api_whoami(c, &c->user_name, &c->user_type, why, sizeof(why));
+	if (res < 0) {
+		log_error("%s: the new tokens do not work: %s", c->env, why);
+		return CLI_FAILED;
+	}
+	res = store_save(o->store, c);
+	if (res < 0) {
+		log_error("%s: cannot store the credentials: %s", c->env,
+			  store_strerror(o->store, res));
+		return CLI_FAILED;
+	}
+	cli_format_time(c->expires_at, when, sizeof(when));
+	printf("%s: %s as %s (%s), token valid until %s\n", c->env, verb,
+	       c->user_name, c->user_type, when);
+	return CLI_OK;
+}
+
+static void explain_grant_error(const char *env, int res, const char *why)
+{
+	if (res == -EACCES)
+		log_error("%s: Sprinklr rejected the authorization (%s); check the "
+			  "key, secret and redirect URI, and log in again", env, why);
+	else
+		log_error("%s: cannot get tokens from Sprinklr: %s", env, why);
+}
+
+static int wait_for_code(const struct cli_opts *o, const struct creds *c,
+			 char **code)
+{
+	struct oauth_redirect r;
+	struct cb_server *srv;
+	char state[64], why[256] = "";
+	char *url = NULL;
+	int res;
+
+	oauth_parse_redirect_uri(c->redirect_uri, &r);
+	if (oauth_new_state(state, sizeof(state)) < 0)
+		return -EIO;
+	res = cb_listen(&r, state, &srv);
+	if (res < 0) {
+		log_error("cannot listen on %s port %u for the login callback: %s",
+			  r.host, r.port, strerror(-res));
+		return res;
+	}
+	res = oauth_authorize_url(c, state, &url);
+	if (res < 0)
+		goto out_close;
+	printf("Open this address in a browser to authorize sprinklrfs for %s:\n%s\n",
+	       c->env, url);
+	fflush(stdout);
+	open_browser(o, url);
+	res = cb_wait(srv, o->timeout_s, code, why, sizeof(why));
+	if (res == -ETIMEDOUT)
+		log_error("%s: no authorization arrived within %d seconds",
+			  c->env, o->timeout_s);
+	else if (res == -EACCES)
+		log_error("%s: Sprinklr did not grant access: %s", c->env, why);
+out_close:
+	free(url);
+	cb_close(srv);
+	return res;
+}
+
+int cli_login(const struct cli_opts *o)
+{
+	struct oauth_tokens t = { 0 };
+	struct creds c = { 0 };
+	char why[256] = "";
+	char *code = NULL;
+	int res = CLI_FAILED;
+	int grant;
+
+	if (creds_from_opts(o, &c) < 0) {
+		res = CLI_USAGE;
+		goto out_clear;
+	}
+	if (read_secret("application secret", &c.secret) < 0 ||
+	    wait_for_code(o, &c, &code) < 0)
+		goto out_clear;
+	grant = oauth_exchange_code(&c, code, &t, why, sizeof(why));
+	if (grant < 0) {
+		explain_grant_error(c.env, grant, why);
+		goto out_clear;
+	}
+	apply_tokens(&c, &t);
+	res = verify_and_store(o, &c, "logged in");
+out_clear:
+	creds_free_secret_string(code);
+	oauth_tokens_clear(&t);
+	creds_clear(&c);
+	return res;
+}
+
+/* A rejected access token is refreshed once before giving up. */
+static int import_verify(struct creds *c)
+{
+	struct oauth_tokens t = { 0 };
+	char *name = NULL, *type = NULL;
+	char why[256] = "";
+	int res;
+
+	res = api_whoami(c, &name, &type, why, sizeof(why));
+	free(name);
+	free(type);
+	if (res != -EACCES)
+		return 0;
+	res = oauth_refresh(c, &t, why, sizeof(why));
+	if (res < 0) {
+		explain_grant_error(c->env, res, why);
+		return res;
+	}
+	creds_free_secret_string(c->access_token);
+	creds_free_secret_string(c->refresh_token);
+	apply_tokens(c, &t);
+	return 0;
+}
+
+int cli_import(const struct cli_opts *o)
+{
+	struct creds c = { 0 };
+	int res = CLI_FAILED;
+
+	if (creds_from_opts(o, &c) < 0) {
+		res = CLI_USAGE;
+		goto out_clear;
+	}
+	if (read_secret("application secret", &c.secret) < 0 ||
+	    read_secret("access token", &c.access_token) < 0 ||
+	    read_secret("refresh token", &c.refresh_token) < 0)
+		goto out_clear;
+	if (import_verify(&c) < 0)
+		goto out_clear;
+	res = verify_and_store(o, &c, "imported; logged in");
+out_clear:
+	creds_clear(&c);
+	return res;
+}

@@ -1,0 +1,56 @@
+/*
+ * session.h - "perform this API request for ENV".
+ *
+ * The rest of the program names an environment, a method, a path and a JSON
+ * body; this module supplies the Bearer and Key headers, refreshes tokens that
+ * are about to expire or were rejected, and maps the outcome to an errno in
+ * one table (api_errno). No caller ever sees a token.
+ */
+#ifndef SPRINKLRFS_SESSION_H
+#define SPRINKLRFS_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct api;
+
+struct api_options {
+	enum store_kind store;
+	int refresh_margin_s;	/* refresh this long before expiry */
+	long timeout_ms;	/* per HTTP exchange */
+};
+
+struct api_reply {
+	long status;		/* HTTP status, 0 when none arrived */
+	char *body;		/* NUL-terminated */
+	size_t len;
+	char error[256];	/* what went wrong, for logs; never a secret */
+};
+
+/* What `auth status` and .status.json may show: nothing secret. */
+struct api_env_info {
+	char user_name[128];
+	char user_type[32];
+	char api_url[256];
+	int64_t expires_at;
+	int64_t refreshed_at;
+	bool needs_login;
+};
+
+#define API_REFRESH_MARGIN_DEFAULT 300
+
+struct api *api_new(const struct api_options *opts);
+void api_free(struct api *api);
+int api_call(struct api *api, const char *env, const char *method,
+	     const char *path, const char *body, struct api_reply *reply);
+int api_refresh(struct api *api, const char *env, char *why, size_t why_size);
+int api_env_info(struct api *api, const char *env, struct api_env_info *info);
+void api_reply_free(struct api_reply *reply);
+int api_errno(long status, const char *body);
+int api_whoami(const struct creds *c, char **name, char **type, char *why,
+	       size_t why_size);
+
+#endif
