@@ -449,6 +449,11 @@ int api_refresh(struct api *api, const char *env, char *why, size_t why_size)
 		e->creds.needs_login = false;
 		res = refresh_locked(api, e, e->generation, why, why_size);
 	}
+	if (res == 0 && e->unsaved) {
+		snprintf(why, why_size, "%s: the new tokens could not be stored",
+			 e->name);
+		res = -EIO;
+	}
 	pthread_mutex_unlock(&e->lock);
 	return res;
 }
