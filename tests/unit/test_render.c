@@ -1,0 +1,203 @@
+/*
+ * test_render.c - profile bytes: determinism, numbers, UTF-8, NUL escapes,
+ * and the compact form used by profiles.ndjson.
+ */
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "index.h"
+#include "render.h"
+
+static cJSON *parse(const char *text)
+{
+	cJSON *root = cJSON_ParseWithLength(text, strlen(text));
+
+	assert(root);
+	return root;
+}
+
+static char *render_text(const char *text, size_t *size)
+{
+	cJSON *root = parse(text);
+	char *data = NULL;
+
+	assert(render_json(root, &data, size) == 0);
+	cJSON_Delete(root);
+	assert(data[*size - 1] == '\n');
+	assert(strlen(data) == *size);
+	return data;
+}
+
+static void test_integers(void)
+{
+	const char *in = "{\"modifiedTime\":1680587723279,\"createdTime\":"
+			 "1660979112596,\"zero\":0,\"neg\":-1680587723279,"
+			 "\"big\":999999999999999,\"f\":1.5}";
+	size_t size;
+	char *data = render_text(in, &size);
+
+	assert(strstr(data, "\"modifiedTime\":\t1680587723279,\n"));
+	assert(strstr(data, "\"createdTime\":\t1660979112596,\n"));
+	assert(strstr(data, "\"zero\":\t0,\n"));
+	assert(strstr(data, "\"neg\":\t-1680587723279,\n"));
+	assert(strstr(data, "\"big\":\t999999999999999,\n"));
+	assert(strstr(data, "\"f\":\t1.5\n"));
+	free(data);
+	/* integers of 16 digits up to 2^53 keep their exact digits */
+	data = render_text("[1000000000000000,9007199254740991,-9007199254740992,"
+			   "4503599627370497,1.25e+20]", &size);
+	assert(strcmp(data, "[1000000000000000, 9007199254740991, "
+			    "-9007199254740992, 4503599627370497, 1.25e+20]\n") == 0);
+	free(data);
+	/* nested: exact digits inside objects and arrays too */
+	data = render_text("{\"a\":{\"b\":[9007199254740991]}}", &size);
+	assert(strstr(data, "9007199254740991"));
+	free(data);
+}
+
+static void test_determinism_and_order(void)
+{
+	const char *in = "{\"z\":1,\"a\":{\"unknownField\":[1,{\"x\":null},true]},"
+			 "\"id\":\"abc\",\"m\":{\"k\":\"v\"},\"e\":{},\"l\":[]}";
+	size_t s1, s2, s3;
+	char *a = render_text(in, &s1), *b = render_text(in, &s2), *c;
+
+	assert(s1 == s2 && memcmp(a, b, s1) == 0);
+	assert(strstr(a, "unknownField"));
+	assert(strstr(a, "\"z\"") < strstr(a, "\"a\""));
+	assert(strstr(a, "\"a\"") < strstr(a, "\"id\""));
+	/* rendering the rendering is a fixed point */
+	a[s1 - 1] = '\0';
+	c = render_text(a, &s3);
+	assert(s3 == s1 && memcmp(c, b, s1 - 1) == 0);
+	free(a);
+	free(b);
+	free(c);
+}
+
+static void test_utf8(void)
+{
+	const char *in = "{\"name\":\"\xc2\xb5 Zo\xc3\xab \xf0\x9f\x98\x80\","
+			 "\"esc\":\"\\u00b5\\ud83d\\ude00\"}";
+	size_t size;
+	char *data = render_text(in, &size);
+
+	assert(strstr(data, "\"name\":\t\"\xc2\xb5 Zo\xc3\xab \xf0\x9f\x98\x80\""));
+	assert(strstr(data, "\"esc\":\t\"\xc2\xb5\xf0\x9f\x98\x80\""));
+	free(data);
+}
+
+static void expect_fix(const char *in, const char *want)
+{
+	char buf[256];
+	size_t len = strlen(in);
+
+	assert(len < sizeof(buf));
+	memcpy(buf, in, len + 1);
+	render_fix_nul_escapes(buf, len);
+	if (strcmp(buf, want) != 0) {
+		fprintf(stderr, "fix %s: got %s, want %s\n", in, buf, want);
+		assert(0);
+	}
+}
+
+static void test_nul_escapes(void)
+{
+	expect_fix("{\"a\":\"x\\u0000y\"}", "{\"a\":\"x\\uFFFDy\"}");
+	expect_fix("{\"a\":\"\\u0000\\u0000\"}", "{\"a\":\"\\uFFFD\\uFFFD\"}");
+	expect_fix("{\"a\":\"\\u00000\"}", "{\"a\":\"\\uFFFD0\"}");
+	expect_fix("{\"a\\u0000b\":1}", "{\"a\\uFFFDb\":1}");
+	/* an escaped backslash, then literal text */
+	expect_fix("{\"a\":\"\\\\u0000\"}", "{\"a\":\"\\\\u0000\"}");
+	/* an escaped backslash, then a real escape */
+	expect_fix("{\"a\":\"\\\\\\u0000\"}", "{\"a\":\"\\\\\\uFFFD\"}");
+	/* an escaped quote does not end the string */
+	expect_fix("{\"a\":\"\\\"\\u0000\"}", "{\"a\":\"\\\"\\uFFFD\"}");
+	/* outside strings nothing changes */
+	expect_fix("[\\u0000, \"\"]", "[\\u0000, \"\"]");
+	/* other escapes stay */
+	expect_fix("{\"a\":\"\\u0001\\u00e9\\n\"}", "{\"a\":\"\\u0001\\u00e9\\n\"}");
+	/* truncated input: no overrun, nothing changed */
+	expect_fix("{\"a\":\"\\u000", "{\"a\":\"\\u000");
+	expect_fix("{\"a\":\"\\", "{\"a\":\"\\");
+	expect_fix("", "");
+}
+
+static void test_nul_escapes_length(void)
+{
+	char buf[] = "\"\\u0000\"";
+	cJSON *v;
+
+	/* only the first len bytes are looked at */
+	render_fix_nul_escapes(buf, 5);
+	assert(strcmp(buf, "\"\\u0000\"") == 0);
+	render_fix_nul_escapes(buf, strlen(buf));
+	v = cJSON_ParseWithLength(buf, strlen(buf));
+	assert(cJSON_IsString(v));
+	assert(strcmp(v->valuestring, "\xef\xbf\xbd") == 0);
+	cJSON_Delete(v);
+}
+
+static void expect_compact(const char *text)
+{
+	cJSON *root = parse(text);
+	char *want = cJSON_PrintUnformatted(root), *data, *got;
+	size_t size, n, wlen = strlen(want);
+
+	assert(render_json(root, &data, &size) == 0);
+	assert(render_compact(data, size, 0, SIZE_MAX, NULL) == wlen);
+	got = malloc(wlen + 1);
+	n = render_compact(data, size, 0, SIZE_MAX, got);
+	assert(n == wlen && memcmp(got, want, wlen) == 0);
+	/* every sub-range */
+	for (size_t from = 0; from <= wlen; from += 3) {
+		for (size_t to = from; to <= wlen + 2; to += 5) {
+			size_t end = to < wlen ? to : wlen;
+
+			n = render_compact(data, size, from, to, got);
+			assert(n == end - from);
+			assert(memcmp(got, want + from, n) == 0);
+		}
+	}
+	free(got);
+	free(data);
+	cJSON_free(want);
+	cJSON_Delete(root);
+}
+
+static void test_compact(void)
+{
+	expect_compact("{}");
+	expect_compact("[]");
+	expect_compact("{\"a\":{},\"b\":[],\"c\":[{}, [], [[]], {\"d\":{}}]}");
+	expect_compact("{\"s p a c e\":\" x \\t y\\n \",\"q\":\"\\\"{ }\\\\\","
+		       "\"n\":[1, 2.5, -3, 1680587723279],\"t\":true,\"f\":false,"
+		       "\"z\":null}");
+	expect_compact("{\"u\":\"\xc2\xb5 \xf0\x9f\x98\x80\",\"c\":\"\\u0001\"}");
+	expect_compact("{\"id\":\"630087a8b8ef87db98bac318\",\"contact\":{"
+		       "\"firstName\":\"John\",\"address\":{\"city\":\"S\xc3\xa3o Paulo\"}},"
+		       "\"profiles\":[{\"channelType\":\"TWITTER\",\"channelId\":\"1\","
+		       "\"accountSpecificInfos\":[{\"accountId\":1000136633}]}],"
+		       "\"profileWorkflow\":{\"profileLists\":[2, 17518, 3],"
+		       "\"customProperties\":{\"_c_637df02b946df13455a7b9f5\":[\"Show\"]},"
+		       "\"profileSpaceWorkflows\":[{\"spaceId\":\"1000004509\","
+		       "\"profileLists\":[2691, 3],\"customProperties\":{}}]},"
+		       "\"createdTime\":1660979112596,\"modifiedTime\":1680587723279}");
+}
+
+int main(void)
+{
+	test_integers();
+	test_determinism_and_order();
+	test_utf8();
+	test_nul_escapes();
+	test_nul_escapes_length();
+	test_compact();
+	printf("render: 6 tests passed\n");
+	return 0;
+}
