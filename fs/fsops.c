@@ -1,81 +1,354 @@
 /*
- * fsops.c - FUSE operations.
+ * fsops.c - FUSE operations: resolve the path, ask node.c, adapt the answer.
  *
- * The tree so far is the root directory alone. Attributes are computed from the
- * context: owned by the mounting user, read-only modes.
+ * Concurrency: libfuse calls these from several threads at once. They share
+ * only struct fs, whose environments and api are created in fsop_init()
+ * before the first request and destroyed in fsop_destroy() after the last;
+ * everything mutable below them has its own lock (env.h). An open file owns a
+ * struct content whose references keep its bytes alive and unchanged.
+ *
+ * SIGHUP asks for a full sync of every environment. libfuse's own handler
+ * treats SIGHUP as "unmount", so ours is installed after libfuse's; it only
+ * posts a semaphore, and a worker thread runs the listings.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fsops.h"
+#include "inval.h"
+#include "log.h"
+#include "node.h"
 
-static struct fsop_context *fsop_ctx(void)
+#define XATTR_SYNC "user.sprinklr.sync"
+#define XATTR_SYNC_FULL "user.sprinklr.sync.full"
+
+static const char xattr_names[] =
+	"user.sprinklr.id\0user.sprinklr.env\0user.sprinklr.modified";
+
+static sem_t hup_sem;
+static pthread_t hup_thread;
+static volatile sig_atomic_t hup_quit;
+
+static struct fs *fs_of_context(void)
 {
 	return fuse_get_context()->private_data;
 }
 
-static void *fsop_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+static void on_sighup(int sig)
 {
-	(void)conn;
-	cfg->use_ino = 1;
-	return fsop_ctx();
+	(void)sig;
+	sem_post(&hup_sem);
 }
 
-static void fill_dir_stat(const struct fsop_context *ctx, struct stat *st,
-			  ino_t ino)
+int fsop_install_sighup(void)
 {
-	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
-	st->st_mode = S_IFDIR | 0555;
-	st->st_nlink = 2;
-	st->st_uid = ctx->uid;
-	st->st_gid = ctx->gid;
-	st->st_mtim.tv_sec = ctx->mount_time;
-	st->st_ctim = st->st_mtim;
-	st->st_atim = st->st_mtim;
+	struct sigaction sa = { .sa_handler = on_sighup };
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGHUP, &sa, NULL) == 0 ? 0 : -errno;
+}
+
+static void *hup_worker(void *arg)
+{
+	struct fs *fs = arg;
+	size_t i;
+
+	for (;;) {
+		while (sem_wait(&hup_sem) != 0 && errno == EINTR)
+			;
+		if (hup_quit)
+			return NULL;
+		log_info("SIGHUP: full sync of every environment");
+		for (i = 0; i < fs->n_envs; i++)
+			sync_profiles(fs->envs[i], SYNC_FULL);
+	}
+}
+
+static int add_env(struct fs *fs, const char *name)
+{
+	struct fs_env **grown = realloc(fs->envs,
+					(fs->n_envs + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	fs->envs = grown;
+	grown[fs->n_envs] = env_new(fs, name);
+	if (!grown[fs->n_envs])
+		return -ENOMEM;
+	fs->n_envs++;
+	return 0;
+}
+
+static void add_named_envs(struct fs *fs)
+{
+	char *copy = strdup(fs->opts.envs);
+	char *save = NULL;
+	char *name;
+
+	for (name = copy ? strtok_r(copy, ":", &save) : NULL; name;
+	     name = strtok_r(NULL, ":", &save))
+		if (!fs_find_env(fs, name, strlen(name)))
+			add_env(fs, name);
+	free(copy);
+}
+
+static void add_stored_envs(struct fs *fs)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	int res = store_list(fs->opts.store_kind, &names, &n);
+
+	if (res < 0) {
+		log_error("cannot list the stored environments: %s",
+			  store_strerror(fs->opts.store_kind, res));
+		return;
+	}
+	if (n == 0)
+		log_warn("no environments are logged in; run: sprinklrfs auth "
+			 "login ENV --key KEY");
+	for (i = 0; i < n; i++)
+		add_env(fs, names[i]);
+	store_list_free(names, n);
+}
+
+static void *fsop_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	struct fs *fs = fs_of_context();
+	struct api_options api_opts = {
+		.store = fs->opts.store_kind,
+		.refresh_margin_s = API_REFRESH_MARGIN_DEFAULT,
+		.timeout_ms = 60000,
+	};
+
+	(void)conn;
+	cfg->use_ino = 1;
+	cfg->entry_timeout = fs->opts.ttl;
+	cfg->attr_timeout = fs->opts.ttl;
+	cfg->negative_timeout = 0;
+	cfg->auto_cache = 1;
+	cfg->ac_attr_timeout_set = 1;
+	cfg->ac_attr_timeout = fs->opts.ttl;
+	if (inval_start(fuse_get_context()->fuse) < 0)
+		log_warn("cannot start the cache invalidation thread; changes "
+			 "show after ttl");
+	fs->api = api_new(&api_opts);
+	if (!fs->api)
+		log_error("out of memory");
+	if (fs->opts.envs)
+		add_named_envs(fs);
+	else
+		add_stored_envs(fs);
+	sem_init(&hup_sem, 0, 0);
+	if (pthread_create(&hup_thread, NULL, hup_worker, fs) != 0)
+		log_error("cannot start the SIGHUP worker");
+	return fs;
+}
+
+static void fsop_destroy(void *data)
+{
+	struct fs *fs = data;
+	size_t i;
+
+	inval_stop();
+	hup_quit = 1;
+	sem_post(&hup_sem);
+	pthread_join(hup_thread, NULL);
+	sem_destroy(&hup_sem);
+	for (i = 0; i < fs->n_envs; i++)
+		env_free(fs->envs[i]);
+	free(fs->envs);
+	fs->envs = NULL;
+	fs->n_envs = 0;
+	api_free(fs->api);
+	fs->api = NULL;
 }
 
 static int fsop_getattr(const char *path, struct stat *st,
 			struct fuse_file_info *fi)
 {
-	(void)fi;
-	if (strcmp(path, "/") != 0)
-		return -ENOENT;
-	fill_dir_stat(fsop_ctx(), st, FSOP_ROOT_INO);
-	return 0;
+	struct fs *fs = fs_of_context();
+	struct node n;
+	int res;
+
+	if (fi && fi->fh) {
+		*st = ((struct content *)(uintptr_t)fi->fh)->st;
+		return 0;
+	}
+	res = tree_resolve(fs, path, &n);
+	return res < 0 ? res : node_stat(fs, &n, st);
 }
 
 static int fsop_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			off_t offset, struct fuse_file_info *fi,
 			enum fuse_readdir_flags flags)
 {
-	struct stat st;
+	struct fs *fs = fs_of_context();
+	struct node n;
+	int res;
 
 	(void)offset;
 	(void)fi;
 	(void)flags;
-	if (strcmp(path, "/") != 0)
-		return -ENOENT;
-	fill_dir_stat(fsop_ctx(), &st, FSOP_ROOT_INO);
-	filler(buf, ".", &st, 0, FUSE_FILL_DIR_PLUS);
-	filler(buf, "..", NULL, 0, 0);
+	res = tree_resolve(fs, path, &n);
+	return res < 0 ? res : node_readdir(fs, &n, buf, filler);
+}
+
+static int fsop_open(const char *path, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of_context();
+	struct content *c;
+	struct node n;
+	int res;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		return -EROFS;
+	res = tree_resolve(fs, path, &n);
+	if (res < 0)
+		return res;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	res = node_open(fs, &n, c);
+	if (res < 0) {
+		free(c);
+		return res;
+	}
+	fi->direct_io = n.kind == NODE_STATUS;
+	fi->fh = (uintptr_t)c;
 	return 0;
+}
+
+static int fsop_read(const char *path, char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	(void)path;
+	return (int)node_read((struct content *)(uintptr_t)fi->fh, buf, size,
+			      off);
+}
+
+static int fsop_release(const char *path, struct fuse_file_info *fi)
+{
+	struct content *c = (struct content *)(uintptr_t)fi->fh;
+
+	(void)path;
+	node_close(c);
+	free(c);
+	return 0;
+}
+
+static int fsop_readlink(const char *path, char *buf, size_t size)
+{
+	struct fs *fs = fs_of_context();
+	struct node n;
+	int res;
+
+	res = tree_resolve(fs, path, &n);
+	return res < 0 ? res : node_readlink(fs, &n, buf, size);
+}
+
+static int copy_value(const char *value, char *buf, size_t size)
+{
+	size_t len = strlen(value);
+
+	if (size == 0)
+		return (int)len;
+	if (size < len)
+		return -ERANGE;
+	memcpy(buf, value, len);
+	return (int)len;
+}
+
+/* `sprinklrfs sync`: getxattr on an environment's directory runs a sync. */
+static int sync_xattr(struct fs_env *e, bool full, char *buf, size_t size)
+{
+	char value[32];
+	int res;
+
+	if (size == 0)
+		return sizeof(value);
+	res = sync_profiles(e, full ? SYNC_FULL : SYNC_NOW);
+	if (res < 0)
+		return res;
+	snprintf(value, sizeof(value), "%zu", idx_count(e->idx));
+	return copy_value(value, buf, size);
+}
+
+static int profile_xattr(struct fs *fs, const struct node *n, const char *name,
+			 char *buf, size_t size)
+{
+	struct content c;
+	char value[IDX_ID_MAX + 1];
+	int res = node_open(fs, n, &c);
+
+	if (res < 0)
+		return res;
+	if (strcmp(name, "user.sprinklr.id") == 0)
+		snprintf(value, sizeof(value), "%s", c.item->id);
+	else if (strcmp(name, "user.sprinklr.env") == 0)
+		snprintf(value, sizeof(value), "%s", n->env->name);
+	else if (strcmp(name, "user.sprinklr.modified") == 0)
+		snprintf(value, sizeof(value), "%lld",
+			 (long long)c.item->modified_ms);
+	else
+		res = -ENODATA;
+	node_close(&c);
+	return res < 0 ? res : copy_value(value, buf, size);
+}
+
+static int fsop_getxattr(const char *path, const char *name, char *buf,
+			 size_t size)
+{
+	struct fs *fs = fs_of_context();
+	struct node n;
+	int res;
+
+	res = tree_resolve(fs, path, &n);
+	if (res < 0)
+		return res;
+	if (n.kind == NODE_ENV && strcmp(name, XATTR_SYNC) == 0)
+		return sync_xattr(n.env, false, buf, size);
+	if (n.kind == NODE_ENV && strcmp(name, XATTR_SYNC_FULL) == 0)
+		return sync_xattr(n.env, true, buf, size);
+	if (n.kind == NODE_PROFILE)
+		return profile_xattr(fs, &n, name, buf, size);
+	return -ENODATA;
+}
+
+static int fsop_listxattr(const char *path, char *buf, size_t size)
+{
+	struct fs *fs = fs_of_context();
+	struct node n;
+	int res;
+
+	res = tree_resolve(fs, path, &n);
+	if (res < 0 || n.kind != NODE_PROFILE)
+		return res < 0 ? res : 0;
+	if (size == 0)
+		return sizeof(xattr_names);
+	if (size < sizeof(xattr_names))
+		return -ERANGE;
+	memcpy(buf, xattr_names, sizeof(xattr_names));
+	return sizeof(xattr_names);
 }
 
 static const struct fuse_operations operations = {
 	.init = fsop_init,
+	.destroy = fsop_destroy,
 	.getattr = fsop_getattr,
 	.readdir = fsop_readdir,
+	.open = fsop_open,
+	.read = fsop_read,
+	.release = fsop_release,
+	.readlink = fsop_readlink,
+	.getxattr = fsop_getxattr,
+	.listxattr = fsop_listxattr,
 };
-
-void fsop_context_init(struct fsop_context *ctx)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->uid = getuid();
-	ctx->gid = getgid();
-	ctx->mount_time = time(NULL);
-}
 
 const struct fuse_operations *fsop_operations(void)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_sync.h"
 #include "http.h"
 #include "log.h"
 #include "mount.h"
@@ -20,6 +21,8 @@ int main(int argc, char *argv[])
 	}
 	if (argc > 1 && strcmp(argv[1], "auth") == 0)
 		res = auth_main(argc - 1, argv + 1);
+	else if (argc > 1 && strcmp(argv[1], "sync") == 0)
+		res = sync_main(argc - 1, argv + 1);
 	else
 		res = mount_main(argc, argv);
 	http_global_cleanup();

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "fsops.h"
+#include "options.h"
 #include "log.h"
 #include "mount.h"
 
@@ -42,6 +43,7 @@ static void print_version(void)
 static int print_help(const char *progname, struct fuse_args *args)
 {
 	mount_usage(progname);
+	opt_help();
 	printf("FUSE options:\n");
 	fuse_cmdline_help();
 	fuse_lib_help(args);
@@ -68,16 +70,15 @@ static int serve(struct fuse *fuse, const struct fuse_cmdline_opts *opts)
 	return res ? MOUNT_LOOP : MOUNT_OK;
 }
 
-static int run(struct fuse_args *args, const struct fuse_cmdline_opts *opts)
+static int run(struct fuse_args *args, const struct fuse_cmdline_opts *opts,
+	       struct fs *fs)
 {
-	struct fsop_context ctx;
 	struct fuse_session *se;
 	struct fuse *fuse;
 	int res;
 
-	fsop_context_init(&ctx);
 	fuse = fuse_new(args, fsop_operations(), sizeof(struct fuse_operations),
-			&ctx);
+			fs);
 	if (!fuse)
 		return MOUNT_SETUP;
 	res = MOUNT_MOUNT;
@@ -90,6 +91,8 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *opts)
 		log_to_syslog(true);
 	se = fuse_get_session(fuse);
 	if (fuse_set_signal_handlers(se) != 0)
+		goto out_unmount;
+	if (fsop_install_sighup() < 0)
 		goto out_unmount;
 	res = serve(fuse, opts);
 	fuse_remove_signal_handlers(se);
@@ -104,9 +107,12 @@ int mount_main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts opts = { 0 };
+	struct fs fs = { 0 };
 	int res = MOUNT_USAGE;
 
 	log_install_fuse();
+	if (opt_parse(&args, &fs.opts) < 0)
+		goto out_free;
 	if (fuse_parse_cmdline(&args, &opts) != 0)
 		goto out_free;
 	/* after parsing, args is ours to extend; later user options win */
@@ -122,9 +128,10 @@ int mount_main(int argc, char *argv[])
 	} else {
 		if (opts.debug)
 			log_set_level(LOG_LEVEL_DEBUG);
-		res = run(&args, &opts);
+		res = run(&args, &opts, &fs);
 	}
 out_free:
+	opt_free(&fs.opts);
 	free(opts.mountpoint);
 	fuse_opt_free_args(&args);
 	return res;

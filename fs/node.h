@@ -1,0 +1,36 @@
+/*
+ * node.h - what each node of the tree is: its attributes, its bytes, its
+ * entries. This is where paths meet the index, the sync engine and the
+ * documents; fsops.c only adapts these to FUSE.
+ */
+#ifndef SPRINKLRFS_NODE_H
+#define SPRINKLRFS_NODE_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <fuse.h>
+
+#include "blob.h"
+#include "index.h"
+#include "tree.h"
+
+struct fs;
+
+/* The bytes of an open file: exactly one of item, snap, blob. */
+struct content {
+	struct idx_item *item;
+	struct idx_snapshot *snap;
+	struct blob *blob;
+	struct stat st;
+};
+
+int node_stat(struct fs *fs, const struct node *n, struct stat *st);
+int node_open(struct fs *fs, const struct node *n, struct content *c);
+ssize_t node_read(const struct content *c, char *buf, size_t size, off_t off);
+void node_close(struct content *c);
+int node_readdir(struct fs *fs, const struct node *n, void *buf,
+		 fuse_fill_dir_t filler);
+int node_readlink(struct fs *fs, const struct node *n, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * options.c - parse sprinklrfs's mount options with fuse_opt.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+#include "log.h"
+#include "options.h"
+
+#define OPT(t, p) { t, offsetof(struct fs_options, p), 1 }
+
+enum { KEY_IGNORED, KEY_UMASK, KEY_UID, KEY_GID };
+
+static const struct fuse_opt opt_spec[] = {
+	OPT("env=%s", envs),
+	OPT("ttl=%lf", ttl),
+	OPT("full_sync=%lf", full_sync),
+	OPT("page_size=%d", page_size),
+	OPT("store=%s", store),
+	FUSE_OPT_KEY("uid=", KEY_UID),
+	FUSE_OPT_KEY("gid=", KEY_GID),
+	FUSE_OPT_KEY("umask=", KEY_UMASK),
+	FUSE_OPT_KEY("_netdev", KEY_IGNORED),
+	FUSE_OPT_KEY("auto", KEY_IGNORED),
+	FUSE_OPT_KEY("noauto", KEY_IGNORED),
+	FUSE_OPT_KEY("user", KEY_IGNORED),
+	FUSE_OPT_KEY("users", KEY_IGNORED),
+	FUSE_OPT_KEY("nofail", KEY_IGNORED),
+	FUSE_OPT_KEY("defaults", KEY_IGNORED),
+	FUSE_OPT_END
+};
+
+void opt_help(void)
+{
+	printf("sprinklrfs options:\n"
+	       "    -o env=A:B             environments to mount (default: all stored)\n"
+	       "    -o ttl=SECONDS         cache lifetime and sync interval (default: 60)\n"
+	       "    -o full_sync=SECONDS   interval of full listings (default: 21600)\n"
+	       "    -o page_size=N         profiles per search page (default: 100)\n"
+	       "    -o uid=N,gid=N         owner of every file (default: the mounting user)\n"
+	       "    -o umask=M             mask applied to 0444 files and 0555 directories\n"
+	       "    -o store=keyring|file  where credentials are (default: keyring)\n"
+	       "\n");
+}
+
+static int parse_number(const char *arg, int base, unsigned long max,
+			unsigned long *out)
+{
+	const char *value = strchr(arg, '=') + 1;
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(value, &end, base);
+	if (errno || *value == '\0' || *end || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int parse_id_option(struct fs_options *o, const char *arg, int key)
+{
+	unsigned long n;
+
+	if (parse_number(arg, key == KEY_UMASK ? 8 : 10,
+			 key == KEY_UMASK ? 0777 : 0xfffffffeUL, &n) < 0) {
+		log_error("invalid option -o %s", arg);
+		return -1;
+	}
+	if (key == KEY_UID)
+		o->uid = (uid_t)n;
+	else if (key == KEY_GID)
+		o->gid = (gid_t)n;
+	else
+		o->umask = (mode_t)n;
+	return 0;
+}
+
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct fs_options *o = data;
+
+	(void)outargs;
+	switch (key) {
+	case KEY_IGNORED:
+		return 0;
+	case KEY_UID:
+	case KEY_GID:
+	case KEY_UMASK:
+		return parse_id_option(o, arg, key);
+	case FUSE_OPT_KEY_NONOPT:
+		if (o->n_positional == 2) {
+			log_error("unexpected argument '%s'", arg);
+			return -1;
+		}
+		o->positional[o->n_positional++] = strdup(arg);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static int check_envs(const char *list)
+{
+	char *copy = strdup(list);
+	char *save = NULL;
+	char *name;
+	int res = 0;
+
+	if (!copy)
+		return -1;
+	for (name = strtok_r(copy, ":", &save); name;
+	     name = strtok_r(NULL, ":", &save)) {
+		if (!ep_env_valid(name)) {
+			log_error("-o env: '%s' is not an environment name", name);
+			res = -1;
+		}
+	}
+	free(copy);
+	return res;
+}
+
+static int check_values(struct fs_options *o)
+{
+	if (o->ttl <= 0 || o->full_sync <= 0) {
+		log_error("-o ttl and -o full_sync take a positive number of seconds");
+		return -1;
+	}
+	if (o->page_size < 1 || o->page_size > 1000) {
+		log_error("-o page_size takes 1 to 1000");
+		return -1;
+	}
+	if (store_parse_kind(o->store ? o->store : "keyring", &o->store_kind) < 0) {
+		log_error("-o store takes keyring or file");
+		return -1;
+	}
+	return o->envs ? check_envs(o->envs) : 0;
+}
+
+/* Handing the mount point (the last positional) back to libfuse. */
+static int restore_mountpoint(struct fuse_args *args, struct fs_options *o)
+{
+	const char *mountpoint;
+
+	if (o->n_positional == 0)
+		return 0;
+	mountpoint = o->positional[o->n_positional - 1];
+	return fuse_opt_add_arg(args, mountpoint);
+}
+
+int opt_parse(struct fuse_args *args, struct fs_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ttl = 60;
+	o->full_sync = 6 * 3600;
+	o->page_size = 100;
+	o->uid = getuid();
+	o->gid = getgid();
+	if (fuse_opt_parse(args, o, opt_spec, opt_proc) < 0)
+		return -EINVAL;
+	if (restore_mountpoint(args, o) < 0 || check_values(o) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+void opt_free(struct fs_options *o)
+{
+	free(o->envs);
+	free(o->store);
+	free(o->positional[0]);
+	free(o->positional[1]);
+	memset(o, 0, sizeof(*o));
+}

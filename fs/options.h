@@ -1,0 +1,37 @@
+/*
+ * options.h - sprinklrfs's own mount options (-o env=,ttl=,...), parsed out of
+ * the command line before libfuse sees the rest. fstab words (_netdev, auto,
+ * noauto, user, users, nofail, defaults) are accepted and ignored, and so is a
+ * first positional word before the mount point (mount.fuse3 passes the fstab
+ * source there).
+ */
+#ifndef SPRINKLRFS_OPTIONS_H
+#define SPRINKLRFS_OPTIONS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <fuse.h>
+
+#include "store.h"
+
+struct fs_options {
+	char *envs;		/* env=A:B, NULL: every stored environment */
+	double ttl;		/* seconds; kernel caches and sync interval */
+	double full_sync;	/* seconds between full listings */
+	int page_size;
+	uid_t uid;
+	gid_t gid;
+	mode_t umask;
+	char *store;		/* "keyring" or "file" */
+	enum store_kind store_kind;
+	/* private to the parser */
+	char *positional[2];
+	int n_positional;
+};
+
+int opt_parse(struct fuse_args *args, struct fs_options *o);
+void opt_free(struct fs_options *o);
+void opt_help(void);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * status.c - render .status.json from the environment's bookkeeping.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "env.h"
+#include "status.h"
+
+static void add_time(cJSON *obj, const char *name, int64_t t)
+{
+	time_t tt = (time_t)t;
+	char buf[32];
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&tt, &tm) ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		cJSON_AddNullToObject(obj, name);
+		return;
+	}
+	cJSON_AddStringToObject(obj, name, buf);
+}
+
+static void add_credentials(cJSON *root, struct fs_env *e)
+{
+	struct api_env_info info;
+
+	if (api_env_info(e->fs->api, e->name, &info) < 0) {
+		cJSON_AddNullToObject(root, "user");
+		cJSON_AddNullToObject(root, "token_expires_at");
+		cJSON_AddNullToObject(root, "last_refresh");
+		cJSON_AddBoolToObject(root, "needs_login", 1);
+		return;
+	}
+	cJSON_AddStringToObject(root, "user", info.user_name);
+	add_time(root, "token_expires_at", info.expires_at);
+	add_time(root, "last_refresh", info.refreshed_at);
+	cJSON_AddBoolToObject(root, "needs_login", info.needs_login);
+}
+
+static void add_calls(cJSON *root, struct fs_env *e)
+{
+	cJSON *calls = cJSON_AddObjectToObject(root, "calls");
+	char status[16];
+	cJSON *by_status;
+	size_t i;
+
+	pthread_mutex_lock(&e->lock);
+	for (i = 0; i < e->n_counts; i++) {
+		by_status = cJSON_GetObjectItemCaseSensitive(calls,
+							     e->counts[i].endpoint);
+		if (!by_status)
+			by_status = cJSON_AddObjectToObject(calls,
+							    e->counts[i].endpoint);
+		snprintf(status, sizeof(status), "%ld", e->counts[i].status);
+		cJSON_AddNumberToObject(by_status, status,
+					(double)e->counts[i].count);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void add_sync(cJSON *root, struct fs_env *e)
+{
+	cJSON *sync = cJSON_AddObjectToObject(root, "sync");
+	struct sync_info info;
+
+	sync_info(e, &info);
+	cJSON_AddStringToObject(sync, "state", info.state);
+	cJSON_AddNumberToObject(sync, "profiles", (double)idx_count(e->idx));
+	add_time(sync, "last_sync", info.last_sync);
+	add_time(sync, "last_full_sync", info.last_full);
+	cJSON_AddNumberToObject(sync, "newest_modified", (double)info.newest_ms);
+	cJSON_AddNumberToObject(sync, "index_bytes", (double)idx_bytes(e->idx));
+}
+
+static void add_last_error(cJSON *root, struct fs_env *e)
+{
+	pthread_mutex_lock(&e->lock);
+	if (e->last_error[0])
+		cJSON_AddStringToObject(root, "last_error", e->last_error);
+	else
+		cJSON_AddNullToObject(root, "last_error");
+	pthread_mutex_unlock(&e->lock);
+}
+
+struct blob *status_render(struct fs_env *e)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *waits;
+	char *data = NULL;
+	size_t size = 0;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "env", e->name);
+	add_credentials(root, e);
+	add_calls(root, e);
+	waits = cJSON_AddObjectToObject(root, "rate_limit_waits");
+	cJSON_AddNumberToObject(waits, "count", 0);
+	cJSON_AddNumberToObject(waits, "seconds", 0);
+	add_sync(root, e);
+	add_last_error(root, e);
+	if (render_json(root, &data, &size) < 0)
+		data = NULL;
+	cJSON_Delete(root);
+	return blob_take(data, size);
+}

@@ -1,0 +1,204 @@
+"""What each operation costs in API calls, counted exactly at the fake.
+
+Counters are reset right before the operation under test, so every number
+below is that operation's cost alone.
+"""
+import errno
+import os
+import subprocess
+import threading
+
+import pytest
+
+import fsutil
+from fsutil import Expected, calls_by_endpoint, listing_calls, start
+
+
+def run(*args):
+    res = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def test_mount_and_root_cost_nothing(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount)
+    run("ls", str(m.path))
+    assert fsutil.api_calls(fake) == 0
+
+
+def test_entering_an_environment_costs_the_listing(keyring, make_fake, mount):
+    """An environment directory's mtime is its newest profile's, so the first
+    look at it lists the profiles; nothing below costs more until ttl."""
+    fake, m = start(keyring, make_fake, mount)
+    run("ls", str(m.path / "prod2"))
+    assert fsutil.api_calls(fake) == fsutil.pages(250)
+    fake.reset_counters()
+    run("ls", str(m.path / "prod2" / "lists"))
+    run("ls", "-l", str(m.path / "prod2" / "profiles"))
+    assert fsutil.api_calls(fake) == 0
+
+
+@pytest.mark.parametrize("profiles, options", [
+    (250, ()), (250, ("-o", "page_size=50")), (100, ()), (101, ()), (1, ()),
+])
+def test_ls_l_profiles_costs_the_pages(keyring, make_fake, mount, profiles, options):
+    fake, m = start(keyring, make_fake, mount, *options, profiles=profiles)
+    page_size = 50 if options else 100
+    out = run("ls", "-l", str(m.path / "prod2" / "profiles"))
+    assert len(out.splitlines()) == profiles + 1       # and the "total" line
+    assert calls_by_endpoint(fake) == listing_calls(profiles, page_size)
+    assert fsutil.api_calls(fake, status=200) == fsutil.pages(profiles, page_size)
+
+
+def test_cat_of_every_profile_costs_nothing_more(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount)
+    profiles = m.path / "prod2" / "profiles"
+    run("ls", "-l", str(profiles))
+    fake.reset_counters()
+    total = 0
+    for name in os.listdir(profiles):
+        total += len(fsutil.read(profiles / name))
+    res = subprocess.run(f"cat {profiles}/*.json | wc -c", shell=True,
+                         capture_output=True, text=True, timeout=120)
+    assert int(res.stdout) == total
+    fsutil.read(m.path / "prod2" / "profiles.ndjson")
+    assert fsutil.api_calls(fake) == 0
+
+
+def test_repeated_find_ls_du_stat_cost_nothing(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount)
+    root = str(m.path / "prod2")
+    first = run("find", root, "-ls")
+    fake.reset_counters()
+    assert run("find", root, "-ls").count("\n") == first.count("\n")
+    run("du", "-s", root)
+    run("find", root, "-type", "f", "-exec", "stat", "{}", "+")
+    assert fsutil.api_calls(fake) == 0
+
+
+def test_full_walk_costs(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount)
+    fsutil.scan(m.path / "prod2")
+    assert calls_by_endpoint(fake) == {"me": 1, "accessible-clients": 1, "bootstrap": 3,
+                                       "search": 1, "search-next": 2}
+
+
+@pytest.mark.parametrize("name, endpoint", [
+    ("me.json", "me"),
+    ("workspaces.json", "accessible-clients"),
+    ("custom-fields.json", "bootstrap"),
+])
+def test_metadata_file_costs_one_call(keyring, make_fake, mount, name, endpoint):
+    fake, m = start(keyring, make_fake, mount)
+    fsutil.enter(fake, m)
+    path = m.path / "prod2" / name
+    os.stat(path)
+    assert calls_by_endpoint(fake) == {endpoint: 1}
+    fsutil.read(path)
+    os.stat(path)
+    fsutil.read(path)
+    assert calls_by_endpoint(fake) == {endpoint: 1}
+
+
+def test_lists_cost_one_bootstrap_call_each(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount)
+    want = Expected(fake)
+    lists = m.path / "prod2" / "lists"
+    os.listdir(m.path / "prod2" / "profiles")
+    fake.reset_counters()
+    for item in want.partner_lists:
+        fsutil.read(lists / "partner" / str(item["id"]) / "list.json")
+    assert calls_by_endpoint(fake) == {"bootstrap": 1}
+    for item in want.client_lists:
+        fsutil.read(lists / "workspace" / str(item["clientId"]) / str(item["id"])
+                    / "list.json")
+    fsutil.scan(lists)
+    assert calls_by_endpoint(fake) == {"bootstrap": 2}
+
+
+def test_unlisted_profile_costs_one_call(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount)
+    profiles = m.path / "prod2" / "profiles"
+    os.listdir(profiles)
+    fake.put_profile("prod2", {"id": "added_after_listing", "contact": {"fullName": "Late Comer"},
+                               "profiles": [], "createdTime": 1700000000000})
+    fake.reset_counters()
+    data = fsutil.read(profiles / "added_after_listing.json")
+    assert fsutil.same_json(data, fake.profile("prod2", "added_after_listing"))
+    assert data.endswith(b"\n")
+    assert calls_by_endpoint(fake) == {"profile": 1}
+
+
+def test_missing_profile_is_enoent_and_remembered(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount)
+    profiles = m.path / "prod2" / "profiles"
+    os.listdir(profiles)
+    fake.reset_counters()
+    missing = profiles / "no_such_profile.json"
+    assert fsutil.errno_of(lambda: fsutil.read(missing)) == errno.ENOENT
+    assert fake.calls("prod2", "profile", 404) == 1
+    assert calls_by_endpoint(fake) == {"profile": 1}
+    assert fsutil.errno_of(lambda: fsutil.read(missing)) == errno.ENOENT
+    assert fsutil.errno_of(lambda: os.stat(missing)) == errno.ENOENT
+    assert calls_by_endpoint(fake) == {"profile": 1}
+
+
+def test_unknown_channel_costs_one_call(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount)
+    root = m.path / "prod2"
+    os.listdir(root / "profiles")
+    channel = {"name": "Late Comer", "channelType": "TWITTER",
+               "channelId": "900000000000000042", "username": "latecomer"}
+    fake.put_profile("prod2", {"id": "late_channel", "profiles": [channel],
+                               "createdTime": 1700000000000})
+    fake.reset_counters()
+    link = root / "channels" / "TWITTER" / "900000000000000042.json"
+    assert os.readlink(link) == "../../profiles/late_channel.json"
+    assert calls_by_endpoint(fake) == {"profile-by-channel": 1}
+    fake.reset_counters()
+    absent = root / "channels" / "TWITTER" / "900000000000000043.json"
+    assert fsutil.errno_of(lambda: os.lstat(absent)) == errno.ENOENT
+    assert fake.calls("prod2", "profile-by-channel", 404) == 1
+    assert calls_by_endpoint(fake) == {"profile-by-channel": 1}
+
+
+def test_status_and_xattrs_cost_nothing(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount)
+    fsutil.enter(fake, m)
+    root = m.path / "prod2"
+    for _ in range(3):
+        fsutil.read(root / ".status.json")
+        os.stat(root / ".status.json")
+    assert fsutil.api_calls(fake) == 0
+    names = os.listdir(root / "profiles")
+    fake.reset_counters()
+    for name in names:
+        os.getxattr(root / "profiles" / name, "user.sprinklr.modified")
+    assert fsutil.api_calls(fake) == 0
+
+
+def test_parallel_readers_share_one_fetch(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount, latency=0.3)
+    root = m.path / "prod2"
+    barrier = threading.Barrier(8)
+    results, failures = [], []
+
+    def read(action):
+        barrier.wait()
+        try:
+            results.append(action())
+        except OSError as err:
+            failures.append(err)
+
+    def together(action):
+        threads = [threading.Thread(target=read, args=(action,)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    together(lambda: len(os.listdir(root / "profiles")))
+    together(lambda: fsutil.read(root / "me.json"))
+    assert failures == []
+    assert results[:8] == [250] * 8 and len(set(results[8:])) == 1
+    assert calls_by_endpoint(fake) == dict(listing_calls(250), me=1)
