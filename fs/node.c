@@ -465,40 +465,30 @@ static void fill_names(void *buf, fuse_fill_dir_t filler,
 		filler(buf, *names, NULL, 0, 0);
 }
 
-static void fill_profiles(struct fs *fs, struct idx_snapshot *snap, void *buf,
-			  fuse_fill_dir_t filler)
+/* profiles/ (list == NULL) as files, or a list's members as links. */
+static void fill_items(struct fs *fs, const struct node *list,
+		       struct idx_snapshot *snap, void *buf,
+		       fuse_fill_dir_t filler)
 {
 	char name[IDX_ID_MAX + 8];
+	struct node link;
 	struct stat st;
 	size_t i, count = idx_snapshot_count(snap);
 
-	for (i = 0; i < count; i++) {
-		const struct idx_item *item = idx_snapshot_item(snap, i);
-
-		snprintf(name, sizeof(name), "%s.json", item->id);
-		item_stat(fs, item, &st);
-		if (filler(buf, name, &st, 0, FUSE_FILL_DIR_PLUS))
-			return;
+	if (list) {
+		link = *list;
+		link.kind = NODE_LIST_LINK;
 	}
-}
-
-static void fill_members(struct fs *fs, const struct node *n,
-			 struct idx_snapshot *snap, void *buf,
-			 fuse_fill_dir_t filler)
-{
-	char name[IDX_ID_MAX + 8];
-	struct node link = *n;
-	struct stat st;
-	size_t i, count = idx_snapshot_count(snap);
-
-	link.kind = NODE_LIST_LINK;
 	for (i = 0; i < count; i++) {
 		const struct idx_item *item = idx_snapshot_item(snap, i);
 
-		if (!is_member(n, item))
+		if (list && !is_member(list, item))
 			continue;
 		snprintf(name, sizeof(name), "%s.json", item->id);
-		link_stat(fs, &link, item, &st);
+		if (list)
+			link_stat(fs, &link, item, &st);
+		else
+			item_stat(fs, item, &st);
 		if (filler(buf, name, &st, 0, FUSE_FILL_DIR_PLUS))
 			return;
 	}
@@ -636,10 +626,9 @@ static int readdir_profiles(struct fs *fs, const struct node *n, void *buf,
 	snap = idx_snapshot(n->env->idx);
 	if (!snap)
 		return -ENOMEM;
-	if (n->kind == NODE_PROFILES) {
-		fill_profiles(fs, snap, buf, filler);
-	} else if (n->kind == NODE_LIST_PROFILES) {
-		fill_members(fs, n, snap, buf, filler);
+	if (n->kind == NODE_PROFILES || n->kind == NODE_LIST_PROFILES) {
+		fill_items(fs, n->kind == NODE_PROFILES ? NULL : n, snap, buf,
+			   filler);
 	} else if (n->kind == NODE_CHANNEL_TYPE) {
 		fill_channel(fs, n, snap, buf, filler);
 	} else {
