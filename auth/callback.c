@@ -130,6 +130,26 @@ static const char *settle(struct cb_server *srv, const char *code,
 	return page;
 }
 
+enum cb_verdict cb_judge(const char *method, const char *url,
+			 const char *path, const char *our_state,
+			 const char *state, const char *code,
+			 const char *error)
+{
+	if (!method || !url || strcmp(method, "GET") != 0 ||
+	    strcmp(url, path) != 0)
+		return CB_NOT_FOUND;
+	if (!same_state(state, our_state))
+		return CB_BAD_STATE;
+	if (error)
+		return CB_REFUSED;
+	return code_acceptable(code) ? CB_CODE : CB_NO_CODE;
+}
+
+static const char *arg(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -137,22 +157,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
 	struct cb_server *srv = cls;
 	unsigned int status = MHD_HTTP_OK;
-	const char *state, *code, *error, *page;
+	const char *code = arg(conn, "code"), *error = arg(conn, "error");
+	const char *page;
 
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
-	if (strcmp(method, "GET") != 0 || strcmp(url, srv->path) != 0)
+	switch (cb_judge(method, url, srv->path, srv->state, arg(conn, "state"),
+			 code, error)) {
+	case CB_NOT_FOUND:
 		return answer(conn, MHD_HTTP_NOT_FOUND, page_not_found);
-	state = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state");
-	if (!same_state(state, srv->state))
+	case CB_BAD_STATE:
 		return answer(conn, MHD_HTTP_BAD_REQUEST, page_bad_state);
-	error = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error");
-	code = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
-	if (!error && !code_acceptable(code))
+	case CB_NO_CODE:
 		return answer(conn, MHD_HTTP_BAD_REQUEST, page_no_code);
-	page = settle(srv, code, error, &status, con_cls);
-	return answer(conn, status, page);
+	default:
+		page = settle(srv, code, error, &status, con_cls);
+		return answer(conn, status, page);
+	}
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,

@@ -46,11 +46,7 @@ void cli_format_time(int64_t t, char *buf, size_t size)
 
 static struct api *new_api(const struct cli_opts *o)
 {
-	struct api_options opts = {
-		.store = o->store,
-		.refresh_margin_s = API_REFRESH_MARGIN_DEFAULT,
-		.timeout_ms = 30000,
-	};
+	struct api_options opts = API_OPTIONS_DEFAULT(o->store);
 	struct api *api = api_new(&opts);
 
 	if (!api)

@@ -331,10 +331,13 @@ static int http_set_limits(CURL *h, const struct http_request *req,
 
 	rc |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	rc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			       HTTP_CONNECT_TIMEOUT_MS);
+			       req->connect_timeout_ms > 0 ? req->connect_timeout_ms
+							   : HTTP_CONNECT_TIMEOUT_MS);
 	rc |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
 	rc |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	rc |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, HTTP_LOW_SPEED_TIME_S);
+	rc |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+			       req->stall_timeout_s > 0 ? req->stall_timeout_s
+							: HTTP_LOW_SPEED_TIME_S);
 	rc |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
 			       (curl_off_t)sink->max);
 	rc |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -21,6 +21,8 @@ struct http_request {
 	size_t body_len;
 	const char *ca_file;		/* NULL: the system's trust store */
 	long timeout_ms;		/* whole transfer; 0: 60 s */
+	long connect_timeout_ms;	/* 0: 10 s */
+	long stall_timeout_s;		/* no byte for this long; 0: 30 s */
 	size_t max_body;		/* 0: HTTP_MAX_BODY_DEFAULT */
 };
 

@@ -11,6 +11,12 @@
  * thread in refreshes; the others wait on the mutex, find the generation moved
  * on, and retry with the new token.
  *
+ * A retry can meet 401 again when yet another refresh (say `auth refresh` in
+ * a loop) killed the set we just adopted: as long as each refresh adopts a
+ * set obtained elsewhere, the request tries again (MAX_ADOPTIONS times);
+ * only a 401 right after a set we obtained ourselves means the credentials
+ * themselves are refused.
+ *
  * Across processes (two mounts, `auth` commands), a refresh holds the
  * environment's flock (lock.h) and first re-reads the store: if that holds a
  * token set other than ours, another process has refreshed, and we adopt its
@@ -22,6 +28,11 @@
  * An environment's mutex is held during a refresh, network included: the
  * other threads of that environment need its outcome anyway. Requests run
  * without any lock, on a private copy of the headers (struct ticket).
+ *
+ * Every API request waits for its key's pacer (pacer.h) and is retried after
+ * transient failures (transport errors, 5xx, a 200 that is not JSON) with
+ * capped exponential backoff and jitter; throttling answers block the key
+ * and are retried too. None of this waits past read_timeout_s in total.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -38,11 +49,17 @@
 #include "lock.h"
 #include "log.h"
 #include "oauth.h"
+#include "pacer.h"
 #include "session.h"
 
 #define LOCK_TIMEOUT_MS 60000
 #define REFRESH_ATTEMPTS 3
 #define RELOAD_INTERVAL_S 2
+#define MAX_ADOPTIONS 5
+/* refresh_locked(): the new token set came from another thread or process */
+#define REFRESHED_ELSEWHERE 1
+#define BACKOFF_FIRST_S 0.25
+#define BACKOFF_CAP_S 8.0
 
 struct api_env {
 	struct api_env *next;		/* immutable once linked */
@@ -67,6 +84,7 @@ struct ticket {
 	char *ca_file;
 	char *bearer;			/* "Authorization: Bearer ..." */
 	char *key;			/* "Key: ..." */
+	struct pacer *pacer;		/* NULL: not paced */
 	unsigned int generation;
 };
 
@@ -158,14 +176,23 @@ static int save_locked(struct api *api, struct api_env *e)
 	return res;
 }
 
-/* Replaces our creds with the stored ones when they differ; returns 1 then. */
+/*
+ * Replaces our creds with the stored ones when they differ: 1 then, 0 when
+ * they are the same (or ours are newer and not yet stored), or the store's
+ * error: a store we cannot read must never lead to spending a refresh token
+ * that another process may already have spent.
+ */
 static int adopt_stored(struct api *api, struct api_env *e)
 {
 	struct creds stored = { 0 };
 	const char *ours = e->creds.refresh_token;
+	int res;
 
-	if (e->unsaved || store_load(api->opts.store, e->name, &stored) < 0)
+	if (e->unsaved)
 		return 0;
+	res = store_load(api->opts.store, e->name, &stored);
+	if (res < 0)
+		return res;
 	if (stored.refresh_token && ours &&
 	    strcmp(stored.refresh_token, ours) == 0 &&
 	    stored.needs_login == e->creds.needs_login) {
@@ -239,15 +266,25 @@ static int refresh_locked(struct api *api, struct api_env *e,
 	int fd, res;
 
 	if (e->generation != failed)
-		return 0;
+		return REFRESHED_ELSEWHERE;
 	res = lock_env(e->name, LOCK_TIMEOUT_MS, &fd);
 	if (res < 0) {
 		snprintf(why, why_size, "%s: cannot take the refresh lock: %s",
 			 e->name, strerror(-res));
 		return -EIO;
 	}
-	if (adopt_stored(api, e) || e->creds.needs_login)
+	res = adopt_stored(api, e);
+	if (res < 0) {
+		snprintf(why, why_size, "%s: cannot read the stored credentials "
+			 "before refreshing: %s", e->name,
+			 store_strerror(api->opts.store, res));
+		res = -EIO;
 		goto out_release;
+	}
+	if (res == 1 || e->creds.needs_login) {
+		res = res == 1 ? REFRESHED_ELSEWHERE : 0;
+		goto out_release;
+	}
 	res = grant_with_retries(e, why, why_size);
 	if (res == -EACCES) {
 		e->creds.needs_login = true;
@@ -260,7 +297,7 @@ static int refresh_locked(struct api *api, struct api_env *e,
 	save_locked(api, e);
 out_release:
 	lock_release(fd);
-	if (res == 0 && e->creds.needs_login) {
+	if (res >= 0 && e->creds.needs_login) {
 		snprintf(why, why_size, "%s: needs a new login; "
 			 "run: sprinklrfs auth login %s", e->name, e->name);
 		res = -EACCES;
@@ -352,17 +389,22 @@ static int prepare(struct api *api, struct api_env *e, const char *path,
 		res = check_login_locked(api, e, why, why_size);
 	if (res == 0 && expiring(api, &e->creds))
 		res = refresh_locked(api, e, e->generation, why, why_size);
+	if (res == REFRESHED_ELSEWHERE)
+		res = 0;
 	if (res == 0)
 		res = ticket_fill(t, &e->creds, path);
-	if (res == 0)
+	if (res == 0) {
 		t->generation = e->generation;
+		t->pacer = pacer_get(e->creds.key, api->opts.rate_per_second,
+				     api->opts.rate_per_hour);
+	}
 	pthread_mutex_unlock(&e->lock);
 	return res;
 }
 
 static int send_ticket(const struct ticket *t, const char *method,
-		       const char *body, long timeout_ms,
-		       struct api_reply *reply)
+		       const char *body, const struct api_options *opts,
+		       double timeout_s, struct api_reply *reply)
 {
 	const char *headers[] = { t->bearer, t->key, "Accept: application/json",
 				  body ? "Content-Type: application/json" : NULL,
@@ -370,7 +412,11 @@ static int send_ticket(const struct ticket *t, const char *method,
 	struct http_request req = {
 		.method = method, .url = t->url, .headers = headers,
 		.body = body, .body_len = body ? strlen(body) : 0,
-		.ca_file = t->ca_file, .timeout_ms = timeout_ms,
+		.ca_file = t->ca_file,
+		.timeout_ms = timeout_s > 0.001 ? (long)(timeout_s * 1000) : 1,
+		.connect_timeout_ms = opts->connect_timeout_s * 1000,
+		.stall_timeout_s = opts->stall_timeout_s,
+		.max_body = opts->max_body,
 	};
 	struct http_response resp = { 0 };
 	int res;
@@ -383,7 +429,84 @@ static int send_ticket(const struct ticket *t, const char *method,
 	reply->status = resp.status;
 	reply->body = resp.body;
 	reply->len = resp.body_len;
+	reply->retry_after = resp.retry_after;
+	reply->rate_remaining = resp.rate_remaining;
+	reply->rate_reset = resp.rate_reset;
 	return 0;
+}
+
+static bool throttling(const struct api_reply *r)
+{
+	return r->status == 429 ||
+	       (r->status == 403 && r->body &&
+		strncmp(r->body, "Developer Over", 14) == 0);
+}
+
+static bool unreadable(const struct api_reply *r)
+{
+	cJSON *root;
+
+	if (r->status < 200 || r->status >= 300)
+		return false;
+	root = cJSON_ParseWithLength(r->body, r->len);
+	cJSON_Delete(root);
+	return root == NULL;
+}
+
+static void sleep_s(double seconds)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)seconds,
+		.tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9),
+	};
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * One request with pacing and retries. 0 when an answer arrived that is not
+ * worth retrying (or the retries are spent: then the last answer stays in
+ * reply); -EAGAIN when the rate limits left no slot in time; else the last
+ * transport error.
+ */
+static int perform(struct api *api, const struct ticket *t, const char *method,
+		   const char *body, struct api_reply *reply)
+{
+	double deadline = pacer_now() + api->opts.read_timeout_s;
+	double backoff = BACKOFF_FIRST_S, pause;
+	unsigned int failures = 0;
+	int res;
+
+	for (;;) {
+		if (t->pacer && pacer_acquire(t->pacer, deadline) < 0) {
+			snprintf(reply->error, sizeof(reply->error),
+				 "rate limited: no call allowed within %.0f s",
+				 api->opts.read_timeout_s);
+			return -EAGAIN;
+		}
+		res = send_ticket(t, method, body, &api->opts,
+				  deadline - pacer_now(), reply);
+		if (res == 0 && throttling(reply)) {
+			if (t->pacer)
+				pacer_throttled(t->pacer, reply->retry_after);
+			reply_reset(reply);
+			continue;
+		}
+		if (res == 0 && t->pacer)
+			pacer_succeeded(t->pacer, reply->rate_remaining,
+					reply->rate_reset);
+		if (res == 0 && reply->status < 500 && !unreadable(reply))
+			return 0;
+		pause = backoff * (0.5 + (double)random() / RAND_MAX);
+		if (failures++ >= api->opts.retries || pacer_now() + pause > deadline)
+			return res;
+		log_debug("%s %s: %s; retrying in %.2f s", method, t->url,
+			  res < 0 ? reply->error : "a transient answer", pause);
+		if (res == 0)
+			reply_reset(reply);
+		sleep_s(pause);
+		backoff = backoff * 2 < BACKOFF_CAP_S ? backoff * 2 : BACKOFF_CAP_S;
+	}
 }
 
 static int refresh_env(struct api *api, struct api_env *e, unsigned int failed,
@@ -402,28 +525,31 @@ int api_call(struct api *api, const char *env, const char *method,
 {
 	struct api_env *e = env_get(api, env);
 	unsigned int generation;
+	int adoptions = 0;
+	bool retry = true;
 	struct ticket t;
-	int attempt, res;
+	int res;
 
 	memset(reply, 0, sizeof(*reply));
 	if (!e)
 		return -EINVAL;
-	for (attempt = 0;; attempt++) {
+	for (;;) {
 		res = prepare(api, e, path, &t, reply->error, sizeof(reply->error));
 		if (res < 0)
 			return res == -ENOENT ? -EACCES : res;
 		generation = t.generation;
-		res = send_ticket(&t, method, body, api->opts.timeout_ms, reply);
+		res = perform(api, &t, method, body, reply);
 		ticket_clear(&t);
 		if (res < 0)
-			return -EIO;
-		if (reply->status != 401 || attempt == 1)
+			return res == -EAGAIN ? -EAGAIN : -EIO;
+		if (reply->status != 401 || !retry)
 			break;
 		reply_reset(reply);
 		res = refresh_env(api, e, generation, reply->error,
 				  sizeof(reply->error));
 		if (res < 0)
 			return res;
+		retry = res == REFRESHED_ELSEWHERE && ++adoptions < MAX_ADOPTIONS;
 	}
 	res = api_errno(reply->status, reply->body);
 	if (reply->status == 401)
@@ -448,6 +574,8 @@ int api_refresh(struct api *api, const char *env, char *why, size_t why_size)
 	if (res == 0) {
 		e->creds.needs_login = false;
 		res = refresh_locked(api, e, e->generation, why, why_size);
+		if (res == REFRESHED_ELSEWHERE)
+			res = 0;
 	}
 	if (res == 0 && e->unsaved) {
 		snprintf(why, why_size, "%s: the new tokens could not be stored",
@@ -482,6 +610,28 @@ int api_env_info(struct api *api, const char *env, struct api_env_info *info)
 	}
 	pthread_mutex_unlock(&e->lock);
 	return res;
+}
+
+int api_pacing(struct api *api, const char *env, struct api_pacing *out)
+{
+	struct api_env *e = env_get(api, env);
+	struct pacer_stats st;
+	struct pacer *p = NULL;
+
+	if (!e)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	if (e->loaded && e->creds.key)
+		p = pacer_get(e->creds.key, api->opts.rate_per_second,
+			      api->opts.rate_per_hour);
+	pthread_mutex_unlock(&e->lock);
+	if (!p)
+		return -ENOENT;
+	pacer_stats(p, &st);
+	out->calls_this_hour = st.calls_this_hour;
+	out->waits = st.waits;
+	out->waited_s = st.waited_s;
+	return 0;
 }
 
 /* The one table from HTTP outcomes to errno; the default is EIO. */
@@ -537,6 +687,7 @@ static int parse_me(const struct api_reply *reply, char **name, char **type)
 int api_whoami(const struct creds *c, char **name, char **type, char *why,
 	       size_t why_size)
 {
+	const struct api_options defaults = API_OPTIONS_DEFAULT(STORE_KEYRING);
 	struct api_reply reply = { 0 };
 	struct ticket t;
 	int res;
@@ -544,7 +695,8 @@ int api_whoami(const struct creds *c, char **name, char **type, char *why,
 	res = ticket_fill(&t, c, "/api/v2/me");
 	if (res < 0)
 		return res;
-	res = send_ticket(&t, "GET", NULL, 0, &reply);
+	res = send_ticket(&t, "GET", NULL, &defaults, defaults.read_timeout_s,
+			  &reply);
 	ticket_clear(&t);
 	if (res < 0) {
 		snprintf(why, why_size, "%s", reply.error);

@@ -15,16 +15,40 @@
 
 #include "store.h"
 
+#define API_REFRESH_MARGIN_DEFAULT 300
+
 struct api;
 
 struct api_options {
 	enum store_kind store;
 	int refresh_margin_s;	/* refresh this long before expiry */
-	long timeout_ms;	/* per HTTP exchange */
+	unsigned int rate_per_second;	/* per API key; 0: unlimited */
+	unsigned int rate_per_hour;
+	double read_timeout_s;	/* one call, waits and retries included */
+	unsigned int retries;	/* more attempts after a transient failure */
+	long connect_timeout_s;
+	long stall_timeout_s;
+	size_t max_body;
+};
+
+#define API_OPTIONS_DEFAULT(kind) { \
+	.store = (kind), .refresh_margin_s = API_REFRESH_MARGIN_DEFAULT, \
+	.rate_per_second = 10, .rate_per_hour = 1000, .read_timeout_s = 60, \
+	.retries = 4, .connect_timeout_s = 10, .stall_timeout_s = 30, \
+	.max_body = 64u << 20 }
+
+/* Calls this hour and time spent waiting for the rate limits. */
+struct api_pacing {
+	unsigned long calls_this_hour;
+	unsigned long waits;
+	double waited_s;
 };
 
 struct api_reply {
 	long status;		/* HTTP status, 0 when none arrived */
+	long retry_after;	/* seconds, -1 when absent */
+	long rate_remaining;	/* X-RateLimit-Remaining, -1 when absent */
+	long rate_reset;	/* X-RateLimit-Reset, -1 when absent */
 	char *body;		/* NUL-terminated */
 	size_t len;
 	char error[256];	/* what went wrong, for logs; never a secret */
@@ -40,7 +64,6 @@ struct api_env_info {
 	bool needs_login;
 };
 
-#define API_REFRESH_MARGIN_DEFAULT 300
 
 struct api *api_new(const struct api_options *opts);
 void api_free(struct api *api);
@@ -48,6 +71,7 @@ int api_call(struct api *api, const char *env, const char *method,
 	     const char *path, const char *body, struct api_reply *reply);
 int api_refresh(struct api *api, const char *env, char *why, size_t why_size);
 int api_env_info(struct api *api, const char *env, struct api_env_info *info);
+int api_pacing(struct api *api, const char *env, struct api_pacing *out);
 void api_reply_free(struct api_reply *reply);
 int api_errno(long status, const char *body);
 int api_whoami(const struct creds *c, char **name, char **type, char *why,

@@ -123,7 +123,13 @@ static void *fsop_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	struct api_options api_opts = {
 		.store = fs->opts.store_kind,
 		.refresh_margin_s = API_REFRESH_MARGIN_DEFAULT,
-		.timeout_ms = 60000,
+		.rate_per_second = fs->opts.rate_per_second,
+		.rate_per_hour = fs->opts.rate_per_hour,
+		.read_timeout_s = fs->opts.read_timeout,
+		.retries = fs->opts.retries,
+		.connect_timeout_s = fs->opts.connect_timeout,
+		.stall_timeout_s = fs->opts.stall_timeout,
+		.max_body = fs->opts.max_body,
 	};
 
 	(void)conn;

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "log.h"
 #include "mount.h"
+#include "pacer.h"
 
 int main(int argc, char *argv[])
 {
@@ -26,5 +27,6 @@ int main(int argc, char *argv[])
 	else
 		res = mount_main(argc, argv);
 	http_global_cleanup();
+	pacer_cleanup();
 	return res;
 }

@@ -22,6 +22,13 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("full_sync=%lf", full_sync),
 	OPT("page_size=%d", page_size),
 	OPT("store=%s", store),
+	OPT("rate_per_second=%u", rate_per_second),
+	OPT("rate_per_hour=%u", rate_per_hour),
+	OPT("read_timeout=%lf", read_timeout),
+	OPT("retries=%u", retries),
+	OPT("stall_timeout=%u", stall_timeout),
+	OPT("connect_timeout=%u", connect_timeout),
+	OPT("max_body=%lu", max_body),
 	FUSE_OPT_KEY("uid=", KEY_UID),
 	FUSE_OPT_KEY("gid=", KEY_GID),
 	FUSE_OPT_KEY("umask=", KEY_UMASK),
@@ -45,6 +52,14 @@ void opt_help(void)
 	       "    -o uid=N,gid=N         owner of every file (default: the mounting user)\n"
 	       "    -o umask=M             mask applied to 0444 files and 0555 directories\n"
 	       "    -o store=keyring|file  where credentials are (default: keyring)\n"
+	       "    -o rate_per_second=N   calls per second per API key (default: 10)\n"
+	       "    -o rate_per_hour=N     calls per hour per API key (default: 1000)\n"
+	       "    -o read_timeout=S      longest wait of a read for quota and retries\n"
+	       "                           (default: 60)\n"
+	       "    -o retries=N           retries after a transient failure (default: 4)\n"
+	       "    -o stall_timeout=S     abandon a transfer silent this long (default: 30)\n"
+	       "    -o connect_timeout=S   (default: 10)\n"
+	       "    -o max_body=BYTES      largest answer accepted (default: 67108864)\n"
 	       "\n");
 }
 
@@ -132,6 +147,12 @@ static int check_values(struct fs_options *o)
 		log_error("-o ttl and -o full_sync take a positive number of seconds");
 		return -1;
 	}
+	if (o->read_timeout <= 0 || o->stall_timeout == 0 ||
+	    o->connect_timeout == 0 || o->max_body < 1024) {
+		log_error("-o read_timeout, stall_timeout and connect_timeout take "
+			  "positive seconds, max_body at least 1024 bytes");
+		return -1;
+	}
 	if (o->page_size < 1 || o->page_size > 1000) {
 		log_error("-o page_size takes 1 to 1000");
 		return -1;
@@ -160,6 +181,13 @@ int opt_parse(struct fuse_args *args, struct fs_options *o)
 	o->ttl = 60;
 	o->full_sync = 6 * 3600;
 	o->page_size = 100;
+	o->rate_per_second = 10;
+	o->rate_per_hour = 1000;
+	o->read_timeout = 60;
+	o->retries = 4;
+	o->stall_timeout = 30;
+	o->connect_timeout = 10;
+	o->max_body = 64ul << 20;
 	o->uid = getuid();
 	o->gid = getgid();
 	if (fuse_opt_parse(args, o, opt_spec, opt_proc) < 0)

@@ -24,6 +24,13 @@ struct fs_options {
 	gid_t gid;
 	mode_t umask;
 	char *store;		/* "keyring" or "file" */
+	unsigned int rate_per_second;
+	unsigned int rate_per_hour;
+	double read_timeout;	/* seconds a read may wait, retries included */
+	unsigned int retries;
+	unsigned int stall_timeout;
+	unsigned int connect_timeout;
+	unsigned long max_body;
 	enum store_kind store_kind;
 	/* private to the parser */
 	char *positional[2];

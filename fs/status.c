@@ -89,6 +89,7 @@ static void add_last_error(cJSON *root, struct fs_env *e)
 struct blob *status_render(struct fs_env *e)
 {
 	cJSON *root = cJSON_CreateObject();
+	struct api_pacing pacing;
 	cJSON *waits;
 	char *data = NULL;
 	size_t size = 0;
@@ -99,8 +100,13 @@ struct blob *status_render(struct fs_env *e)
 	add_credentials(root, e);
 	add_calls(root, e);
 	waits = cJSON_AddObjectToObject(root, "rate_limit_waits");
-	cJSON_AddNumberToObject(waits, "count", 0);
-	cJSON_AddNumberToObject(waits, "seconds", 0);
+	if (api_pacing(e->fs->api, e->name, &pacing) < 0)
+		memset(&pacing, 0, sizeof(pacing));
+	cJSON_AddNumberToObject(waits, "count", (double)pacing.waits);
+	cJSON_AddNumberToObject(waits, "seconds",
+				(double)(long)(pacing.waited_s * 1000) / 1000);
+	cJSON_AddNumberToObject(root, "calls_this_hour",
+				(double)pacing.calls_this_hour);
 	add_sync(root, e);
 	add_last_error(root, e);
 	if (render_json(root, &data, &size) < 0)

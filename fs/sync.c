@@ -15,7 +15,9 @@
  * that same time are fetched again and re-rendered identically. Incremental
  * syncs use >= the newest seen for the same reason (ties are common).
  * Deletions are only ever concluded from a complete full listing: items not
- * marked with that listing's pass number are swept at its end.
+ * marked with that listing's pass number are swept at its end. Every run
+ * has a pass number of its own, which also tells a profile seen before in
+ * the same run (the cursor loop guard).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,15 +25,18 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <fuse.h>
 
 #include "env.h"
 #include "http.h"
 #include "inval.h"
+#include "page.h"
 #include "log.h"
 #include "sync.h"
 
 #define SEARCH_PATH "/api/v2/search/PROFILE"
 #define MAX_RESTARTS 5
+#define MAX_STALE_PAGES 3
 
 struct listing {
 	struct fs_env *e;
@@ -40,6 +45,8 @@ struct listing {
 	int64_t resume_ms;	/* where to restart after a dead cursor */
 	size_t seen;
 	size_t changed;		/* profiles whose bytes changed */
+	size_t fresh;		/* profiles first seen by this run, this page */
+	int stale_pages;	/* pages in a row with nothing fresh */
 	char cursor[1024];	/* next page, "" when done */
 };
 
@@ -88,21 +95,6 @@ static char *search_body(int page_size, int64_t since)
 	return text;
 }
 
-static void take_cursor(struct listing *l, const cJSON *data, size_t results)
-{
-	const cJSON *cursor = cJSON_GetObjectItemCaseSensitive(data, "cursor");
-	const char *value;
-
-	l->cursor[0] = '\0';
-	if (!results || !cJSON_IsString(cursor))
-		return;
-	value = cursor->valuestring;
-	if (strncmp(value, "id=", 3) == 0)
-		value += 3;
-	if (strlen(value) < sizeof(l->cursor))
-		snprintf(l->cursor, sizeof(l->cursor), "%s", value);
-}
-
 /* Puts one profile; a changed one is invalidated in the kernel's caches. */
 static int put_profile(struct listing *l, const cJSON *profile, int64_t *mt)
 {
@@ -112,6 +104,8 @@ static int put_profile(struct listing *l, const cJSON *profile, int64_t *mt)
 
 	if (cJSON_IsString(id) && idx_id_valid(id->valuestring))
 		before = idx_find(l->e->idx, id->valuestring);
+	if (!before || before->seen != l->pass)
+		l->fresh++;
 	res = idx_put(l->e->idx, profile, l->pass, mt);
 	if (res == 0 && before) {
 		after = idx_find(l->e->idx, before->id);
@@ -149,27 +143,41 @@ static void put_results(struct listing *l, const cJSON *results)
 			 "name", l->e->name, skipped);
 }
 
+/*
+ * A cursor that repeats, or pages that bring nothing new again and again,
+ * would make a listing run forever: it stops with EIO instead.
+ */
+static int check_loop(struct listing *l, const char *previous, size_t results)
+{
+	l->stale_pages = results && !l->fresh ? l->stale_pages + 1 : 0;
+	if ((l->cursor[0] && strcmp(l->cursor, previous) == 0) ||
+	    l->stale_pages >= MAX_STALE_PAGES) {
+		env_note_error(l->e, "%s: the search API's cursor loop: the "
+			       "same pages again and again; listing stopped",
+			       l->e->name);
+		return -EIO;
+	}
+	return 0;
+}
+
 static int ingest_page(struct listing *l, struct api_reply *reply)
 {
-	const cJSON *data, *results, *errors;
+	const cJSON *results;
+	char previous[sizeof(l->cursor)];
 	cJSON *root;
-	int res = -EIO;
+	int res;
 
-	render_fix_nul_escapes(reply->body, reply->len);
-	root = cJSON_ParseWithLength(reply->body, reply->len);
-	errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
-	data = cJSON_GetObjectItemCaseSensitive(root, "data");
-	results = cJSON_GetObjectItemCaseSensitive(data, "results");
-	if (cJSON_GetArraySize(errors) > 0 || !cJSON_IsArray(results)) {
+	res = page_parse(reply->body, reply->len, &root, &results);
+	if (res < 0) {
 		env_note_error(l->e, "%s: unusable search page (%s)", l->e->name,
-			       root ? "no results or an errors array"
-				    : "not JSON");
-		goto out_delete;
+			       res == -EBADMSG ? "an errors array" : "not a page");
+		return -EIO;
 	}
+	snprintf(previous, sizeof(previous), "%s", l->cursor);
+	l->fresh = 0;
 	put_results(l, results);
-	take_cursor(l, data, (size_t)cJSON_GetArraySize(results));
-	res = 0;
-out_delete:
+	page_cursor(root, l->cursor, sizeof(l->cursor));
+	res = check_loop(l, previous, (size_t)cJSON_GetArraySize(results));
 	cJSON_Delete(root);
 	return res;
 }
@@ -322,6 +330,31 @@ static int outcome(struct fs_env *e, int res)
 	return res;
 }
 
+/* A reader asked to stop (a signal) leaves; the sync it waited for goes on. */
+static bool interrupted(void)
+{
+	return fuse_get_context() && fuse_interrupted();
+}
+
+/* With s->lock held: waits until run number `runs` has finished. */
+static int wait_for_run(struct sync_state *s, unsigned long runs)
+{
+	struct timespec until;
+
+	while (s->runs == runs) {
+		if (interrupted())
+			return -EINTR;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->done, &s->lock, &until);
+	}
+	return 0;
+}
+
 int sync_profiles(struct fs_env *e, enum sync_mode mode)
 {
 	struct sync_state *s = &e->sync;
@@ -333,8 +366,10 @@ int sync_profiles(struct fs_env *e, enum sync_mode mode)
 	pthread_mutex_lock(&s->lock);
 	while (s->running) {
 		runs = s->runs;
-		while (s->runs == runs)
-			pthread_cond_wait(&s->done, &s->lock);
+		if (wait_for_run(s, runs) < 0) {
+			pthread_mutex_unlock(&s->lock);
+			return -EINTR;
+		}
 		if (mode == SYNC_IF_DUE) {
 			res = s->last_result;
 			pthread_mutex_unlock(&s->lock);
@@ -347,11 +382,9 @@ int sync_profiles(struct fs_env *e, enum sync_mode mode)
 		return 0;
 	}
 	s->running = true;
-	if (kind == 2) {
+	if (kind == 2)
 		s->want_full = false;
-		s->pass++;
-	}
-	pass = s->pass;
+	pass = ++s->pass;
 	since = s->newest_ms;
 	pthread_mutex_unlock(&s->lock);
 	res = run_sync(e, kind == 2, pass, since);

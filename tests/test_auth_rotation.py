@@ -5,7 +5,6 @@ import threading
 import time
 from pathlib import Path
 
-import util
 from util import Login, auth, fake_args, login
 
 

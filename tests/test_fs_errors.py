@@ -123,14 +123,18 @@ def test_a_new_login_is_picked_up_without_remount(keyring, make_fake, mount):
                                            "/api/v2/client/accessible-clients")["data"])
 
 
-def test_rate_limit_is_eagain(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_rate_limit_beyond_the_wait_bound_is_eagain(keyring, make_fake, mount):
+    """Retry-After longer than read_timeout: the read gives up with EAGAIN at
+    once, the index keeps serving, and calls resume when Retry-After ends."""
+    fake, m = start(keyring, make_fake, mount, "-o", "read_timeout=2")
     m.expect_log(r"\bprod2\b|rate|429")
-    fake.fault("status", count=100000, env="prod2", endpoint="me", status=429,
-               headers={"Retry-After": "3600"}, body="Developer Over Qps")
     root = m.path / "prod2"
+    fsutil.enter(fake, m)
+    fake.fault("status", count=1, env="prod2", endpoint="me", status=429,
+               headers={"Retry-After": "4"}, body="Developer Over Qps")
     assert fsutil.errno_of(lambda: fsutil.read(root / "me.json")) == errno.EAGAIN
+    assert fake.calls("prod2", "me") == 1
     assert len(os.listdir(root / "profiles")) == 250
-    fake.clear_faults()
     util.wait_for(lambda: fsutil.errno_of(lambda: fsutil.read(root / "me.json")) is None,
-                  timeout=10, what="me.json once the limit is gone")
+                  timeout=20, what="me.json once Retry-After has passed")
+    assert fake.calls("prod2", "me", 200) == 1
