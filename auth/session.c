@@ -497,6 +497,8 @@ static int perform(struct api *api, const struct ticket *t, const char *method,
 					reply->rate_reset);
 		if (res == 0 && reply->status < 500 && !unreadable(reply))
 			return 0;
+		if (res == -EFBIG)	/* it would be as big again */
+			return res;
 		pause = backoff * (0.5 + (double)random() / RAND_MAX);
 		if (failures++ >= api->opts.retries || pacer_now() + pause > deadline)
 			return res;
