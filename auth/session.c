@@ -558,6 +558,13 @@ int api_call(struct api *api, const char *env, const char *method,
 		snprintf(reply->error, sizeof(reply->error),
 			 "%s: the API rejected fresh credentials; "
 			 "run: sprinklrfs auth login %s", env, env);
+	else if (res == -EACCES)
+		snprintf(reply->error, sizeof(reply->error),
+			 "%s: the API refused the application key (HTTP %ld%s); "
+			 "check the key and environment, then run: sprinklrfs "
+			 "auth login %s", env, reply->status,
+			 reply->status == 421 ? ": key of another environment"
+					      : "", env);
 	else if (res < 0)
 		snprintf(reply->error, sizeof(reply->error), "%s %s: HTTP %ld",
 			 method, path, reply->status);

@@ -154,7 +154,9 @@ static int parse_doc(enum doc_kind kind, char *body, size_t len,
 	render_fix_nul_escapes(body, len);
 	root = cJSON_ParseWithLength(body, len);
 	field = cJSON_GetObjectItemCaseSensitive(root, sources[kind].field);
-	if (!field || (kind != DOC_ME && !cJSON_IsArray(field)))
+	if (!field || (kind != DOC_ME && !cJSON_IsArray(field)) ||
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root,
+								"errors")) > 0)
 		goto out_delete;
 	if (kind == DOC_PARTNER_LISTS || kind == DOC_CLIENT_LISTS) {
 		res = parse_lists(field, kind == DOC_CLIENT_LISTS, &fresh);
@@ -195,7 +197,8 @@ static int refresh_doc(struct fs_env *e, enum doc_kind kind)
 	if (res == 0) {
 		res = parse_doc(kind, reply.body, reply.len, doc, now);
 		if (res < 0)
-			env_note_error(e, "%s: unreadable answer from %s",
+			env_note_error(e, "%s: unusable answer from %s (not JSON, "
+				       "wrong shape, or an errors array)",
 				       e->name, sources[kind].path);
 	}
 	api_reply_free(&reply);

@@ -295,3 +295,44 @@ def rsync(src, dst, *extra):
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     return res.stdout.splitlines()
+
+
+def status(m, env="prod2"):
+    """MOUNT/env/.status.json, parsed (reading it costs no call)."""
+    return json.loads(read(m.path / env / ".status.json"))
+
+
+def wait_log(m, pattern, timeout=10):
+    """Poll the daemon's log until a line matches the regex pattern."""
+    regex = re.compile(pattern)
+    return util.wait_for(lambda: any(regex.search(line)
+                                     for line in m.log().splitlines()),
+                         timeout=timeout, what=f"a daemon log line matching {pattern!r}")
+
+
+def unmount_busy(m, timeout=30):
+    """fusermount3 -u a mount that readers keep busy: repeat the unmount
+    until the kernel lets it go, then require the daemon to exit 0 with a
+    clean log, as Mount.unmount does."""
+    last = []
+
+    def attempt():
+        res = util.fusermount_u(m.path)
+        last[:] = [res.stderr]
+        return res.returncode == 0
+
+    try:
+        util.wait_for(attempt, timeout=timeout, interval=0.005,
+                      what="fusermount3 -u to succeed")
+    except TimeoutError:
+        m.kill()
+        raise AssertionError(f"fusermount3 -u kept failing: {last}")
+    try:
+        code = m.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        m.kill()
+        raise AssertionError("sprinklrfs did not exit after unmount")
+    m.proc = None
+    assert code == 0, f"sprinklrfs exited {code}:\n{m.log()}"
+    bad = m.unexpected_lines()
+    assert not bad, "unexpected daemon output:\n" + "\n".join(bad)
