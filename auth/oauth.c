@@ -193,17 +193,29 @@ int oauth_authorize_url(const struct creds *c, const char *state, char **url)
 	return 0;
 }
 
+/*
+ * A token lifetime: a non-negative number or numeric string. Lifetimes over
+ * OAUTH_LIFETIME_MAX (some tenants get years) are capped there, so that an
+ * expiry time always fits where it is stored.
+ */
 static int64_t json_seconds(const cJSON *item)
 {
+	double v;
 	char *end;
-	long long n;
 
-	if (cJSON_IsNumber(item))
-		return item->valuedouble >= 0 ? (int64_t)item->valuedouble : -1;
-	if (!cJSON_IsString(item) || !item->valuestring[0])
+	if (cJSON_IsString(item) && item->valuestring[0]) {
+		errno = 0;
+		v = strtod(item->valuestring, &end);
+		if (*end || errno)
+			return -1;
+	} else if (cJSON_IsNumber(item)) {
+		v = item->valuedouble;
+	} else {
 		return -1;
-	n = strtoll(item->valuestring, &end, 10);
-	return (*end || n < 0) ? -1 : n;
+	}
+	if (!(v >= 0))
+		return -1;
+	return v > OAUTH_LIFETIME_MAX ? OAUTH_LIFETIME_MAX : (int64_t)v;
 }
 
 static char *json_token(const cJSON *root, const char *name)

@@ -17,6 +17,7 @@
 
 #define OAUTH_DEFAULT_REDIRECT_URI "http://localhost:8123/sprinklr/callback"
 #define OAUTH_DEFAULT_API_URL "https://api3.sprinklr.com"
+#define OAUTH_LIFETIME_MAX (100LL * 366 * 24 * 3600)	/* a century */
 
 struct oauth_tokens {
 	char *access_token;

@@ -71,17 +71,20 @@ void docs_destroy(struct docs *d)
 
 static int64_t json_int(const cJSON *obj, const char *name)
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+	int64_t n;
 
-	return cJSON_IsNumber(item) ? (int64_t)item->valuedouble : 0;
+	return render_int64(cJSON_GetObjectItemCaseSensitive(obj, name), &n) ? n
+									    : 0;
 }
 
 static void json_key(const cJSON *item, char *buf, size_t size)
 {
+	int64_t n;
+
 	if (cJSON_IsString(item))
 		snprintf(buf, size, "%s", item->valuestring);
-	else if (cJSON_IsNumber(item))
-		snprintf(buf, size, "%lld", (long long)item->valuedouble);
+	else if (render_int64(item, &n))
+		snprintf(buf, size, "%lld", (long long)n);
 	else
 		buf[0] = '\0';
 }
@@ -94,9 +97,8 @@ static int parse_list(const cJSON *obj, bool workspace, struct doc_list *out)
 	size_t size;
 
 	memset(out, 0, sizeof(*out));
-	if (!cJSON_IsNumber(id) || id->valuedouble < 0)
+	if (!render_int64(id, &out->id) || out->id < 0)
 		return -EINVAL;
-	out->id = (int64_t)id->valuedouble;
 	if (workspace) {
 		json_key(cJSON_GetObjectItemCaseSensitive(obj, "clientId"),
 			 out->workspace, sizeof(out->workspace));

@@ -7,6 +7,9 @@
  * everything mutable below them has its own lock (env.h). An open file owns a
  * struct content whose references keep its bytes alive and unchanged.
  *
+ * Open files are also kept on a list (open_lock): at unmount the kernel may
+ * drop RELEASE requests still queued, and destroy closes what is left.
+ *
  * SIGHUP asks for a full sync of every environment. libfuse's own handler
  * treats SIGHUP as "unmount", so ours is installed after libfuse's; it only
  * posts a semaphore, and a worker thread runs the listings.
@@ -31,6 +34,13 @@
 static const char xattr_names[] =
 	"user.sprinklr.id\0user.sprinklr.env\0user.sprinklr.modified";
 
+struct open_file {
+	struct content c;
+	struct open_file *prev, *next;	/* protected by open_lock */
+};
+
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct open_file *open_files;	/* protected by open_lock */
 static sem_t hup_sem;
 static pthread_t hup_thread;
 static volatile sig_atomic_t hup_quit;
@@ -156,12 +166,27 @@ static void *fsop_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	return fs;
 }
 
+static void close_all(void)
+{
+	struct open_file *f, *next;
+
+	pthread_mutex_lock(&open_lock);
+	for (f = open_files; f; f = next) {
+		next = f->next;
+		node_close(&f->c);
+		free(f);
+	}
+	open_files = NULL;
+	pthread_mutex_unlock(&open_lock);
+}
+
 static void fsop_destroy(void *data)
 {
 	struct fs *fs = data;
 	size_t i;
 
 	inval_stop();
+	close_all();
 	hup_quit = 1;
 	sem_post(&hup_sem);
 	pthread_join(hup_thread, NULL);
@@ -183,7 +208,7 @@ static int fsop_getattr(const char *path, struct stat *st,
 	int res;
 
 	if (fi && fi->fh) {
-		*st = ((struct content *)(uintptr_t)fi->fh)->st;
+		*st = ((struct open_file *)(uintptr_t)fi->fh)->c.st;
 		return 0;
 	}
 	res = tree_resolve(fs, path, &n);
@@ -208,7 +233,7 @@ static int fsop_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 static int fsop_open(const char *path, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of_context();
-	struct content *c;
+	struct open_file *f;
 	struct node n;
 	int res;
 
@@ -217,16 +242,22 @@ static int fsop_open(const char *path, struct fuse_file_info *fi)
 	res = tree_resolve(fs, path, &n);
 	if (res < 0)
 		return res;
-	c = calloc(1, sizeof(*c));
-	if (!c)
+	f = calloc(1, sizeof(*f));
+	if (!f)
 		return -ENOMEM;
-	res = node_open(fs, &n, c);
+	res = node_open(fs, &n, &f->c);
 	if (res < 0) {
-		free(c);
+		free(f);
 		return res;
 	}
+	pthread_mutex_lock(&open_lock);
+	f->next = open_files;
+	if (open_files)
+		open_files->prev = f;
+	open_files = f;
+	pthread_mutex_unlock(&open_lock);
 	fi->direct_io = n.kind == NODE_STATUS;
-	fi->fh = (uintptr_t)c;
+	fi->fh = (uintptr_t)f;
 	return 0;
 }
 
@@ -234,17 +265,25 @@ static int fsop_read(const char *path, char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	(void)path;
-	return (int)node_read((struct content *)(uintptr_t)fi->fh, buf, size,
-			      off);
+	return (int)node_read(&((struct open_file *)(uintptr_t)fi->fh)->c, buf,
+			      size, off);
 }
 
 static int fsop_release(const char *path, struct fuse_file_info *fi)
 {
-	struct content *c = (struct content *)(uintptr_t)fi->fh;
+	struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
 
 	(void)path;
-	node_close(c);
-	free(c);
+	pthread_mutex_lock(&open_lock);
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		open_files = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	pthread_mutex_unlock(&open_lock);
+	node_close(&f->c);
+	free(f);
 	return 0;
 }
 

@@ -88,6 +88,7 @@ bool idx_item_in_space_list(const struct idx_item *item, const char *space_id,
 			    int64_t list_id);
 
 int render_json(const cJSON *item, char **data, size_t *size);
+bool render_int64(const cJSON *v, int64_t *out);
 void render_fix_nul_escapes(char *json, size_t len);
 
 #endif

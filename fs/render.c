@@ -39,9 +39,10 @@ static bool inexact_integer(const cJSON *node)
 {
 	double v = node->valuedouble;
 
-	return cJSON_IsNumber(node) && v == (double)(long long)v &&
-	       (v >= EXACT_FROM || v <= -EXACT_FROM) &&
-	       v <= EXACT_UP_TO && v >= -EXACT_UP_TO;
+	/* the range first: casting a larger double is undefined */
+	if (!cJSON_IsNumber(node) || !(v <= EXACT_UP_TO && v >= -EXACT_UP_TO))
+		return false;
+	return (v >= EXACT_FROM || v <= -EXACT_FROM) && v == (double)(long long)v;
 }
 
 static bool needs_exact(const cJSON *node)
@@ -258,7 +259,7 @@ struct builder {
 };
 
 /* A JSON number that is an integer representable in int64_t. */
-static bool json_int64(const cJSON *v, int64_t *out)
+bool render_int64(const cJSON *v, int64_t *out)
 {
 	double d;
 
@@ -284,7 +285,7 @@ static int64_t json_time(const cJSON *obj, const char *key)
 {
 	int64_t ms = 0;
 
-	if (!json_int64(cJSON_GetObjectItemCaseSensitive(obj, key), &ms))
+	if (!render_int64(cJSON_GetObjectItemCaseSensitive(obj, key), &ms))
 		return 0;
 	return ms;
 }
@@ -321,7 +322,7 @@ static void add_partner_lists(struct builder *b, const cJSON *lists)
 	int64_t id;
 
 	cJSON_ArrayForEach(v, json_array(lists)) {
-		if (!json_int64(v, &id))
+		if (!render_int64(v, &id))
 			continue;
 		if (b->item)
 			b->item->partner_lists[b->n_partner] = id;
@@ -339,7 +340,7 @@ static bool space_id_text(const cJSON *v, char *buf, size_t size)
 		len = snprintf(buf, size, "%s", v->valuestring);
 		return len > 0 && (size_t)len < size;
 	}
-	if (!json_int64(v, &n))
+	if (!render_int64(v, &n))
 		return false;
 	len = snprintf(buf, size, "%" PRId64, n);
 	return len > 0 && (size_t)len < size && idx_id_valid(buf);
@@ -359,7 +360,7 @@ static void add_space_workflow(struct builder *b, const cJSON *flow)
 		return;
 	lists = cJSON_GetObjectItemCaseSensitive(flow, "profileLists");
 	cJSON_ArrayForEach(v, json_array(lists)) {
-		if (!json_int64(v, &id))
+		if (!render_int64(v, &id))
 			continue;
 		if (!have) {
 			shared = add_string(b, space);
