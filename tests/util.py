@@ -18,6 +18,10 @@ UNEXPECTED = re.compile(
     r"error:|warning:|^fuse:|Assertion|AddressSanitizer|LeakSanitizer|"
     r"runtime error|Segmentation|Aborted", re.IGNORECASE)
 
+# A sanitizer's report (builds with -Db_sanitize): fails any command, even one
+# whose test expects it to fail.
+SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: ")
+
 
 def build_dir():
     return Path(os.environ.get("SPRINKLRFS_BUILD", ROOT / "build")).resolve()
@@ -43,10 +47,17 @@ def wait_for(condition, timeout=10.0, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+def check_sanitizer(args, stderr):
+    if stderr and SANITIZER.search(stderr):
+        raise AssertionError(f"sanitizer report from {args}:\n{stderr}")
+
+
 def run(args, env, input=None, timeout=60, check=False):
     """Run a command (usually sprinklrfs) and capture its output as text."""
-    return subprocess.run(args, env=env, input=input, capture_output=True,
-                          text=True, timeout=timeout, check=check)
+    res = subprocess.run(args, env=env, input=input, capture_output=True,
+                         text=True, timeout=timeout, check=check)
+    check_sanitizer(args, res.stderr)
+    return res
 
 
 def fusermount_u(mountpoint, lazy=False):
@@ -57,9 +68,10 @@ def fusermount_u(mountpoint, lazy=False):
 class Mount:
     """One sprinklrfs daemon in the foreground (-f) on its own mount point."""
 
-    def __init__(self, mountpoint, options, env, log_path):
+    def __init__(self, mountpoint, options, env, log_path, prefix=()):
         self.path = Path(mountpoint)
         self.options = list(options)
+        self.prefix = list(prefix)  # a wrapper such as valgrind
         self.env = env
         self.log_path = Path(log_path)
         self.proc = None
@@ -69,7 +81,7 @@ class Mount:
         self.path.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [binary(), "-f", str(self.path)] + self.options,
+                self.prefix + [binary(), "-f", str(self.path)] + self.options,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=self.env)
         try:
@@ -202,6 +214,7 @@ class Login:
         out = "".join(self.lines) + self.proc.stdout.read()
         err = self.proc.stderr.read()
         code = self.proc.wait(timeout=timeout)
+        check_sanitizer(self.proc.args, err)
         return code, out, err
 
 
