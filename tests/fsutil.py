@@ -327,12 +327,4 @@ def unmount_busy(m, timeout=30):
     except TimeoutError:
         m.kill()
         raise AssertionError(f"fusermount3 -u kept failing: {last}")
-    try:
-        code = m.proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        m.kill()
-        raise AssertionError("sprinklrfs did not exit after unmount")
-    m.proc = None
-    assert code == 0, f"sprinklrfs exited {code}:\n{m.log()}"
-    bad = m.unexpected_lines()
-    assert not bad, "unexpected daemon output:\n" + "\n".join(bad)
+    m.finish(timeout)

@@ -119,6 +119,10 @@ class Mount:
         if res.returncode != 0:
             self.kill()
             raise AssertionError(f"fusermount3 -u failed: {res.stderr}")
+        self.finish(timeout)
+
+    def finish(self, timeout=20.0):
+        """After an unmount: the daemon must exit 0 with a clean log."""
         try:
             code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -139,12 +143,24 @@ class Mount:
             fusermount_u(self.path, lazy=True)
 
 
+# Ports handed out for later use (redirect URIs) come from below the kernel's
+# ephemeral range, so an outgoing connection cannot take one in the meantime.
+FREE_PORTS = (20000, 32000)
+
+
 def free_port(host="127.0.0.1"):
+    """A port nobody listens on now, outside the ephemeral range."""
+    import random
     import socket
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    while True:
+        port = random.randrange(*FREE_PORTS)
+        with socket.socket(family) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
 
 
 def auth(environ, *args, input=None, timeout=60):
