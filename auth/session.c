@@ -59,6 +59,7 @@
 /* refresh_locked(): the new token set came from another thread or process */
 #define REFRESHED_ELSEWHERE 1
 #define BACKOFF_FIRST_S 0.25
+#define TRANSFER_RESERVE_S 10.0
 #define BACKOFF_CAP_S 8.0
 
 struct api_env {
@@ -473,12 +474,15 @@ static int perform(struct api *api, const struct ticket *t, const char *method,
 		   const char *body, struct api_reply *reply)
 {
 	double deadline = pacer_now() + api->opts.read_timeout_s;
+	double reserve = api->opts.read_timeout_s / 2 < TRANSFER_RESERVE_S ?
+			 api->opts.read_timeout_s / 2 : TRANSFER_RESERVE_S;
 	double backoff = BACKOFF_FIRST_S, pause;
 	unsigned int failures = 0;
 	int res;
 
 	for (;;) {
-		if (t->pacer && pacer_acquire(t->pacer, deadline) < 0) {
+		/* a slot so late that no time is left for the transfer is none */
+		if (t->pacer && pacer_acquire(t->pacer, deadline - reserve) < 0) {
 			snprintf(reply->error, sizeof(reply->error),
 				 "rate limited: no call allowed within %.0f s",
 				 api->opts.read_timeout_s);
