@@ -177,6 +177,15 @@ static size_t count_workspaces(const struct doc_list *lists, size_t n)
 	return distinct;
 }
 
+/* The lists behind lists/partner, or behind lists/workspace and its dirs. */
+static int lists_below(const struct node *n, struct doc_list **lists,
+		       size_t *count)
+{
+	return docs_lists(n->env, n->kind == NODE_PARTNER ? DOC_PARTNER_LISTS
+							  : DOC_CLIENT_LISTS,
+			  lists, count);
+}
+
 static int lists_stat(struct fs *fs, const struct node *n, struct stat *st)
 {
 	struct doc_list *lists;
@@ -184,9 +193,7 @@ static int lists_stat(struct fs *fs, const struct node *n, struct stat *st)
 	int64_t newest = 0;
 	int res;
 
-	res = docs_lists(n->env, n->kind == NODE_PARTNER ? DOC_PARTNER_LISTS
-							  : DOC_CLIENT_LISTS,
-			 &lists, &count);
+	res = lists_below(n, &lists, &count);
 	if (res < 0)
 		return res;
 	for (i = 0; i < count; i++) {
@@ -592,9 +599,7 @@ static int readdir_lists(const struct node *n, void *buf,
 	char name[64];
 	int res;
 
-	res = docs_lists(n->env, n->kind == NODE_PARTNER ? DOC_PARTNER_LISTS
-							  : DOC_CLIENT_LISTS,
-			 &lists, &count);
+	res = lists_below(n, &lists, &count);
 	if (res < 0)
 		return res;
 	for (i = 0; i < count; i++) {

@@ -115,18 +115,6 @@ def test_401_after_the_refresh_is_eacces_with_the_fix(keyring, make_fake, mount)
     fsutil.wait_log(m, LOGIN_HINT)
 
 
-def test_403_developer_inactive_is_eacces_without_retry(keyring, make_fake, mount):
-    fake, m = ready(keyring, make_fake, mount)
-    m.expect_log(r"\bprod2\b")
-    fake.fault("status", FOREVER, env="prod2", endpoint="me", status=403,
-               body="Developer Inactive")
-    assert errno_of(lambda: read(me_path(m))) == errno.EACCES
-    assert api_calls(fake, endpoint="me") == 1
-    assert api_calls(fake) == 1
-    assert token_calls(fake) == 0
-    fsutil.wait_log(m, LOGIN_HINT)
-
-
 @pytest.mark.parametrize("answer", ["Developer Over Qps", "Developer Over Rate"])
 def test_403_over_the_limit_waits_and_retries(keyring, make_fake, mount, answer):
     fake, m = ready(keyring, make_fake, mount)
@@ -160,11 +148,15 @@ def test_404_is_enoent_and_remembered(keyring, make_fake, mount):
     assert api_calls(fake) == 2
 
 
-def test_421_is_eacces(keyring, make_fake, mount):
+@pytest.mark.parametrize("status, body", [
+    (403, "Developer Inactive"),   # missing or unknown key
+    (421, "Misdirected Request"),  # key of another environment
+])
+def test_key_refusal_is_eacces_without_retry(keyring, make_fake, mount, status, body):
     fake, m = ready(keyring, make_fake, mount)
     m.expect_log(r"\bprod2\b")
-    fake.fault("status", FOREVER, env="prod2", endpoint="me", status=421,
-               body="Misdirected Request")
+    fake.fault("status", FOREVER, env="prod2", endpoint="me", status=status,
+               body=body)
     assert errno_of(lambda: read(me_path(m))) == errno.EACCES
     assert api_calls(fake, endpoint="me") == 1
     assert api_calls(fake) == 1
