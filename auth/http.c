@@ -9,8 +9,16 @@
  * when the thread exits; the handle is reset before every request, which keeps
  * its connection cache but forgets the previous request's options.
  *
+ * What the handle keeps is what makes requests cheap: its connection stays
+ * open between requests (nothing here asks curl to forbid reuse or to open a
+ * fresh connection), the first request of a thread pays for a TLS handshake
+ * and later ones do not. HTTP/2 is asked for over TLS and used when the server
+ * offers it through ALPN, HTTP/1.1 otherwise; bodies may come compressed in
+ * any encoding curl can decode, and the size limit applies to the decoded body.
+ *
  * The only state shared between threads is one CURLSH that shares the DNS cache
- * and TLS session IDs (never connections, see libcurl-thread(3)). libcurl calls
+ * and TLS session IDs (never connections, see libcurl-thread(3)), so a thread's
+ * first connection resumes the TLS session another thread made. libcurl calls
  * back into http_share_lock()/http_share_unlock() around every access to it;
  * those take one mutex per kind of shared data, so a DNS lookup on one thread
  * never waits for a TLS resumption on another. Everything here is created by
@@ -356,6 +364,8 @@ static int http_set_options(CURL *h, const struct http_request *req,
 	rc |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	rc |= curl_easy_setopt(h, CURLOPT_URL, req->url);
 	rc |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	rc |= curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+			       (long)CURL_HTTP_VERSION_2TLS);
 	rc |= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	rc |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_write);
 	rc |= curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);

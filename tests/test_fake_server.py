@@ -167,6 +167,94 @@ def test_keep_alive_and_gzip(fake, api):
     assert unzipped["data"]["results"] == reply.json()["data"]["results"]
 
 
+def client_of(fake, api):
+    """A second client of prod2 with api's token and no connection yet."""
+    client = ApiClient(fake, "prod2")
+    client.access_token = api.access_token
+    return client
+
+
+def test_a_keep_alive_client_is_one_connection(fake, api):
+    for _ in range(3):
+        assert api.call("GET", ME).status == 200
+    # api connected before the reset: its calls count, its connection does not
+    assert fake.transport() == {"connections": 0, "handshakes": 0, "resumed": 0, "used": 1}
+    client = client_of(fake, api)
+    try:
+        for _ in range(3):
+            assert client.call("GET", ME).status == 200
+    finally:
+        client.close()
+    assert fake.transport() == {"connections": 1, "handshakes": 1, "resumed": 0, "used": 2}
+    fake.reset_counters()
+    assert fake.transport() == {"connections": 0, "handshakes": 0, "resumed": 0, "used": 0}
+
+
+def test_handshakes_that_resume_a_session_are_counted(fake, api):
+    api.call("GET", ME)
+    session, context = api.conn.sock.session, api.conn.sock.context
+    for offered in (session, session, None):
+        raw = socket.create_connection((fake.host, fake.port), timeout=30)
+        sock = context.wrap_socket(raw, server_hostname=fake.host, session=offered)
+        assert sock.session_reused == (offered is not None)
+        client = client_of(fake, api)
+        client.conn = fake.connect()
+        client.conn.sock = sock          # http.client sends over it as it is
+        try:
+            assert client.call("GET", ME).status == 200
+        finally:
+            client.close()
+    assert fake.transport() == {"connections": 3, "handshakes": 3, "resumed": 2, "used": 4}
+
+
+def test_alpn_settles_on_http_1_1(fake):
+    context = fake.ssl_context()
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    with socket.create_connection((fake.host, fake.port), timeout=30) as raw:
+        with context.wrap_socket(raw, server_hostname=fake.host) as sock:
+            assert sock.selected_alpn_protocol() == "http/1.1"
+
+
+def test_gzip_encoded_answers_are_counted(fake, api):
+    zipped = []
+    for headers in ({}, {"Accept-Encoding": "gzip"}, {"Accept-Encoding": "gzip;q=0"}):
+        reply = api.call("POST", "/api/v2/search/PROFILE", {"page": {"size": 20}},
+                         headers=headers)
+        assert reply.status == 200
+        zipped.append(reply.headers.get("Content-Encoding"))
+    assert zipped == [None, "gzip", None]
+    reply = api.call("GET", ME, headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in reply.headers      # too small to bother
+    conn = fake.connect()
+    try:
+        conn.request("GET", "/_fake/envs/prod2/profiles/" + fake.profiles("prod2")[0]["id"],
+                     headers={"Accept-Encoding": "gzip"})
+        resp = conn.getresponse()
+        resp.read()
+    finally:
+        conn.close()
+    assert resp.headers["Content-Encoding"] == "gzip"   # control: never counted
+    assert fake.counters()["gzip"] == {"prod2": {"search": 1}}
+    assert fake.gzipped("prod2", "search") == fake.gzipped() == 1
+    assert fake.gzipped("prod2", ("me", "search-next")) == fake.gzipped("qa4") == 0
+
+
+def test_plain_http_connections_have_no_handshakes(tmp_path):
+    with Fake(tmp_path / "plain", profiles=1, tls=False) as plain:
+        plain.reset_counters()
+        conn = plain.connect()
+        try:
+            for _ in range(2):
+                conn.request("GET", "/prod2" + ME)
+                resp = conn.getresponse()
+                resp.read()
+                assert resp.status == 403
+        finally:
+            conn.close()
+        assert plain.transport() == {"connections": 1, "handshakes": 0, "resumed": 0,
+                                     "used": 1}
+
+
 def test_counters_are_ready_when_the_answer_is(fake, api):
     for n in range(1, 20):
         api.call("GET", ME)

@@ -35,6 +35,7 @@ def render(handler, resp, req, closing=False):
     headers = dict(resp.headers)
     if req is not None and len(body) >= GZIP_MIN and _accepts_gzip(req):
         body = gzip.compress(body, compresslevel=5)
+        handler.note_gzip()
         headers["Content-Encoding"] = "gzip"
         headers["Vary"] = "Accept-Encoding"
     headers["Content-Length"] = str(len(body))

@@ -202,6 +202,20 @@ class Fake:
                              if status is None or label == str(status))
         return total
 
+    def transport(self):
+        """{connections, handshakes, resumed, used} since the last reset: TCP
+        connections accepted, TLS handshakes completed and how many of them
+        resumed a session, distinct connections that carried counted calls."""
+        return self.counters()["transport"]
+
+    def gzipped(self, env=None, endpoint=None):
+        """Number of API answers matching env and endpoint(s) sent gzip-encoded."""
+        endpoints = (endpoint,) if isinstance(endpoint, str) else endpoint
+        return sum(n for env_name, by_endpoint in self.counters()["gzip"].items()
+                   if env is None or env_name == env
+                   for name, n in by_endpoint.items()
+                   if endpoints is None or name in endpoints)
+
     def _env_path(self, env, *rest):
         return "envs/%s/%s" % (quote(env, safe=""), "/".join(rest))
 

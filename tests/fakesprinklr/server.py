@@ -5,9 +5,11 @@ connection, so a hanging or trickling fault never blocks other clients.  TLS
 handshakes happen in the connection's thread, not in the accept loop.  All
 shared state lives in the App, whose parts each carry their own lock.
 Counters are updated before a response is written, so a client that has
-read a response always finds its call counted.
+read a response always finds its call counted, and its connection and TLS
+handshake (counted as soon as they happen) too.
 """
 
+import itertools
 import socket
 import socketserver
 import ssl
@@ -46,6 +48,7 @@ class FakeServer(ThreadingHTTPServer):
         self.host = host
         self.ssl_context = ssl_context
         self.stopping = threading.Event()
+        self.serials = itertools.count(1)
         super().__init__((host, port), Handler)
 
     def server_bind(self):
@@ -56,6 +59,7 @@ class FakeServer(ThreadingHTTPServer):
     def get_request(self):
         sock, addr = self.socket.accept()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.app.counters.accepted()
         if self.ssl_context is not None:
             sock = self.ssl_context.wrap_socket(sock, server_side=True,
                                                 do_handshake_on_connect=False)
@@ -69,6 +73,7 @@ class FakeServer(ThreadingHTTPServer):
                 request.settimeout(None)
             except (OSError, ValueError):
                 return
+            self.app.counters.handshake(request.session_reused)
         super().finish_request(request, client_address)
 
     def handle_error(self, request, client_address):
@@ -88,6 +93,11 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "fakesprinklr"
     timeout = 300
 
+    def setup(self):
+        super().setup()
+        self.serial = next(self.server.serials)
+        self.route = None
+
     def log_message(self, fmt, *args):
         """Silence the default log; ``serve`` writes its own line."""
 
@@ -98,6 +108,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def serve(self):
         start = time.monotonic()
+        self.route = None
         path = self.path.split("?", 1)[0]
         try:
             status = self.process(path)
@@ -163,9 +174,10 @@ class Handler(BaseHTTPRequestHandler):
         route = routes.resolve(app.envs, req.method, req.path)
         env = route.env or routes.UNKNOWN
         if route.endpoint == routes.UNKNOWN:
-            app.counters.call(env, routes.UNKNOWN, 404)
+            app.counters.call(env, routes.UNKNOWN, 404, self.serial)
             delivery.send(self, v2_error(404, "Not Found"), req)
             return 404
+        self.route = route
         fault = app.faults.take(route.env, route.endpoint)
         if app.config.latency:
             time.sleep(app.config.latency)
@@ -176,7 +188,7 @@ class Handler(BaseHTTPRequestHandler):
         kind = fault.kind if fault is not None else None
 
         def count(label):
-            app.counters.call(route.env, route.endpoint, label)
+            app.counters.call(route.env, route.endpoint, label, self.serial)
 
         if kind in ("reset", "hang", "malformed", "status"):
             label = fault.status if kind == "status" else kind
@@ -196,6 +208,13 @@ class Handler(BaseHTTPRequestHandler):
         else:
             delivery.send(self, resp, req)
         return resp.status
+
+    def note_gzip(self):
+        """The answer being rendered goes out gzip-encoded: count it, unless
+        it answers a control call."""
+        if self.route is not None:
+            self.server.app.counters.gzipped(self.route.env or routes.UNKNOWN,
+                                             self.route.endpoint)
 
     def handled(self, app, route, req):
         try:

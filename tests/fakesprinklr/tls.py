@@ -63,8 +63,14 @@ def ensure(directory):
 
 
 def server_context(cert, key):
-    """A server-side SSLContext for the certificate."""
+    """A server-side SSLContext for the certificate.
+
+    It speaks HTTP/1.1 only and says so through ALPN, so a client that also
+    offers h2 settles on HTTP/1.1.  TLS 1.3 session tickets (two per full
+    handshake, OpenSSL's default) let a client's later connections resume.
+    """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert, key)
+    context.set_alpn_protocols(["http/1.1"])
     return context
