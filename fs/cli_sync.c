@@ -1,8 +1,9 @@
 /*
  * cli_sync.c - the sync command. It talks to the daemon through the mount
- * itself: reading the extended attribute user.sprinklr.sync (or .sync.full)
- * of an environment's directory runs the sync and answers with the number of
- * profiles. A read-only mount allows this, and no socket is needed.
+ * itself: reading the extended attribute user.sprinklr.sync (.sync.full,
+ * .wait) of an environment's directory runs the sync (or waits for the first
+ * full listing) and answers with the number of profiles. A read-only mount
+ * allows this, and no socket is needed.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -15,12 +16,15 @@
 
 static void usage(void)
 {
-	printf("usage: sprinklrfs sync MOUNTPOINT/ENV [--full]\n"
+	printf("usage: sprinklrfs sync MOUNTPOINT/ENV [--full | --wait]\n"
 	       "\n"
 	       "Syncs one environment of a running mount now and waits until it\n"
 	       "is done: an incremental sync (profiles changed since the last\n"
 	       "one), or with --full a full listing, which also removes profiles\n"
-	       "deleted at Sprinklr. Exit 0 when the sync succeeded.\n");
+	       "deleted at Sprinklr. With --wait, syncs nothing: waits until the\n"
+	       "environment's first full listing is complete (at once if it is),\n"
+	       "for scripts that must not read a partial tree. Exit 0 when the\n"
+	       "sync succeeded.\n");
 }
 
 static int explain(const char *path, int err)
@@ -39,15 +43,18 @@ static int explain(const char *path, int err)
 
 int sync_main(int argc, char *argv[])
 {
-	const char *path = NULL;
+	const char *attr = "user.sprinklr.sync";
+	const char *path = NULL, *done = "synced";
 	char value[64], copy[4096];
-	bool full = false;
 	ssize_t len;
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--full") == 0) {
-			full = true;
+			attr = "user.sprinklr.sync.full";
+		} else if (strcmp(argv[i], "--wait") == 0) {
+			attr = "user.sprinklr.wait";
+			done = "complete";
 		} else if (strcmp(argv[i], "--help") == 0 ||
 			   strcmp(argv[i], "-h") == 0) {
 			usage();
@@ -64,12 +71,11 @@ int sync_main(int argc, char *argv[])
 		usage();
 		return 2;
 	}
-	len = getxattr(path, full ? "user.sprinklr.sync.full" : "user.sprinklr.sync",
-		       value, sizeof(value) - 1);
+	len = getxattr(path, attr, value, sizeof(value) - 1);
 	if (len < 0)
 		return explain(path, errno);
 	value[len] = '\0';
 	snprintf(copy, sizeof(copy), "%s", path);
-	printf("%s: synced, %s profiles\n", basename(copy), value);
+	printf("%s: %s, %s profiles\n", basename(copy), done, value);
 	return 0;
 }

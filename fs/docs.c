@@ -21,21 +21,23 @@ struct doc_source {
 	const char *endpoint;
 	const char *path;
 	const char *field;	/* "data", or the bootstrap type */
+	const char *key;	/* in the store */
 };
 
 static const struct doc_source sources[DOC_COUNT] = {
-	[DOC_ME] = { "me", "/api/v2/me", "data" },
+	[DOC_ME] = { "me", "/api/v2/me", "data", "me" },
 	[DOC_WORKSPACES] = { "accessible-clients",
-			     "/api/v2/client/accessible-clients", "data" },
+			     "/api/v2/client/accessible-clients", "data",
+			     "workspaces" },
 	[DOC_CUSTOM_FIELDS] = { "bootstrap",
 		"/api/v1/bootstrap/resources?types=PROFILE_CUSTOM_FIELDS",
-		"PROFILE_CUSTOM_FIELDS" },
+		"PROFILE_CUSTOM_FIELDS", "custom-fields" },
 	[DOC_PARTNER_LISTS] = { "bootstrap",
 		"/api/v1/bootstrap/resources?types=PARTNER_PROFILE_LISTS",
-		"PARTNER_PROFILE_LISTS" },
+		"PARTNER_PROFILE_LISTS", "partner-lists" },
 	[DOC_CLIENT_LISTS] = { "bootstrap",
 		"/api/v1/bootstrap/resources?types=CLIENT_PROFILE_LISTS",
-		"CLIENT_PROFILE_LISTS" },
+		"CLIENT_PROFILE_LISTS", "client-lists" },
 };
 
 void docs_init(struct docs *d)
@@ -184,6 +186,40 @@ out_delete:
 	return res;
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The first use in this process starts from the store: an answer fetched
+ * by an earlier mount less than ttl ago is served without a call, an older
+ * one is what a failed refresh serves.
+ */
+static void load_stored(struct fs_env *e, enum doc_kind kind, struct doc *doc)
+{
+	int64_t fetched, mtime;
+	double age;
+	char *body;
+	size_t len;
+
+	if (doc->valid || doc->loaded)
+		return;
+	doc->loaded = true;
+	if (idx_doc_get(e->idx, sources[kind].key, &body, &len, &fetched,
+			&mtime) < 0)
+		return;
+	age = (double)(wall_ms() - fetched) / 1000;
+	if (age < 0)
+		age = e->fs->opts.ttl;	/* from the future: not trusted */
+	if (parse_doc(kind, body, len, doc, env_now() - age) == 0)
+		doc->mtime_ms = mtime;
+	free(body);
+}
+
 /* Called with docs.lock held. */
 static int refresh_doc(struct fs_env *e, enum doc_kind kind)
 {
@@ -192,6 +228,7 @@ static int refresh_doc(struct fs_env *e, enum doc_kind kind)
 	struct api_reply reply;
 	int res;
 
+	load_stored(e, kind, doc);
 	if (doc->valid && now - doc->fetched_at < e->fs->opts.ttl)
 		return 0;
 	res = env_call(e, sources[kind].endpoint, "GET", sources[kind].path,
@@ -203,6 +240,10 @@ static int refresh_doc(struct fs_env *e, enum doc_kind kind)
 				       "wrong shape, or an errors array)",
 				       e->name, sources[kind].path);
 	}
+	/* kept for the next mount (its \u0000 escapes already rewritten) */
+	if (res == 0)
+		idx_doc_set(e->idx, sources[kind].key, reply.body, reply.len,
+			    wall_ms(), doc->mtime_ms);
 	api_reply_free(&reply);
 	return res;
 }

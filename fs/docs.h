@@ -1,7 +1,8 @@
 /*
  * docs.h - the small documents of an environment: me.json, workspaces.json,
  * custom-fields.json, and the profile lists behind lists/. Each is one API
- * call, cached for ttl; concurrent readers share one fetch.
+ * call, cached for ttl; concurrent readers share one fetch. Every answer is
+ * also kept in the store, so a remount within ttl costs no call.
  */
 #ifndef SPRINKLRFS_DOCS_H
 #define SPRINKLRFS_DOCS_H
@@ -36,6 +37,7 @@ struct doc {
 	int64_t mtime_ms;
 	double fetched_at;
 	bool valid;
+	bool loaded;		/* the store's copy was looked at */
 	struct doc_list *lists;
 	size_t n_lists;
 };

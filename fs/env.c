@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "env.h"
 #include "inval.h"
@@ -27,6 +28,50 @@ double env_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* mkdir -p, private: the stores hold the tenant's profiles. */
+static int make_dirs(const char *dir)
+{
+	char path[4096];
+	char *p, c;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
+/* The environment's store, CACHE_DIR/ENV.sqlite, opened or created. */
+static int open_store(struct fs_env *e)
+{
+	const struct fs_options *o = &e->fs->opts;
+	char path[4096];
+	int res;
+
+	res = make_dirs(o->cache_dir);
+	if (res < 0) {
+		log_error("%s: cannot create %s: %s", e->name, o->cache_dir,
+			  strerror(-res));
+		return res;
+	}
+	snprintf(path, sizeof(path), "%s/%s.sqlite", o->cache_dir, e->name);
+	res = idx_open(e->name, path, o->memory_limit << 19, &e->idx);
+	if (res < 0)
+		log_error("%s: cannot open the store %s: %s", e->name, path,
+			  strerror(-res));
+	else if (res > 0)
+		log_warn("%s: %s was not a usable store; it was moved to "
+			 "%s.broken and is rebuilt", e->name, path, path);
+	return res < 0 ? res : 0;
+}
+
 struct fs_env *env_new(struct fs *fs, const char *name)
 {
 	struct fs_env *e = calloc(1, sizeof(*e));
@@ -35,8 +80,7 @@ struct fs_env *env_new(struct fs *fs, const char *name)
 		return NULL;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->fs = fs;
-	e->idx = idx_new(name);
-	if (!e->idx) {
+	if (open_store(e) < 0) {
 		free(e);
 		return NULL;
 	}
@@ -51,7 +95,8 @@ void env_free(struct fs_env *e)
 {
 	if (!e)
 		return;
-	idx_free(e->idx);
+	sync_stop(e);
+	idx_close(e->idx);
 	sync_destroy(&e->sync);
 	docs_destroy(&e->docs);
 	blob_unref(e->status);

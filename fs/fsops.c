@@ -30,6 +30,7 @@
 
 #define XATTR_SYNC "user.sprinklr.sync"
 #define XATTR_SYNC_FULL "user.sprinklr.sync.full"
+#define XATTR_WAIT "user.sprinklr.wait"
 
 static const char xattr_names[] =
 	"user.sprinklr.id\0user.sprinklr.env\0user.sprinklr.modified";
@@ -223,11 +224,10 @@ static int fsop_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	struct node n;
 	int res;
 
-	(void)offset;
 	(void)fi;
 	(void)flags;
 	res = tree_resolve(fs, path, &n);
-	return res < 0 ? res : node_readdir(fs, &n, buf, filler);
+	return res < 0 ? res : node_readdir(fs, &n, offset, buf, filler);
 }
 
 static int fsop_open(const char *path, struct fuse_file_info *fi)
@@ -310,14 +310,15 @@ static int copy_value(const char *value, char *buf, size_t size)
 }
 
 /* `sprinklrfs sync`: getxattr on an environment's directory runs a sync. */
-static int sync_xattr(struct fs_env *e, bool full, char *buf, size_t size)
+static int sync_xattr(struct fs_env *e, enum sync_mode mode, char *buf,
+		      size_t size)
 {
 	char value[32];
 	int res;
 
 	if (size == 0)
 		return sizeof(value);
-	res = sync_profiles(e, full ? SYNC_FULL : SYNC_NOW);
+	res = sync_profiles(e, mode);
 	if (res < 0)
 		return res;
 	snprintf(value, sizeof(value), "%zu", idx_count(e->idx));
@@ -357,9 +358,11 @@ static int fsop_getxattr(const char *path, const char *name, char *buf,
 	if (res < 0)
 		return res;
 	if (n.kind == NODE_ENV && strcmp(name, XATTR_SYNC) == 0)
-		return sync_xattr(n.env, false, buf, size);
+		return sync_xattr(n.env, SYNC_NOW, buf, size);
 	if (n.kind == NODE_ENV && strcmp(name, XATTR_SYNC_FULL) == 0)
-		return sync_xattr(n.env, true, buf, size);
+		return sync_xattr(n.env, SYNC_FULL, buf, size);
+	if (n.kind == NODE_ENV && strcmp(name, XATTR_WAIT) == 0)
+		return sync_xattr(n.env, SYNC_COMPLETE, buf, size);
 	if (n.kind == NODE_PROFILE)
 		return profile_xattr(fs, &n, name, buf, size);
 	return -ENODATA;

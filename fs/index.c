@@ -1,74 +1,111 @@
 /*
- * index.c - the profiles of one environment: items by id, channels, snapshots.
+ * index.c - the profile store: connections, the schema, opening.
  *
  * Concurrency
  *
- * FUSE worker threads read the index while the sync engine writes it, so
- * everything shared sits behind one mutex per index, idx->lock: the id table,
- * the channel map, the version, the newest time, the byte count and the
- * cached snapshot. Critical sections are short and never block: lookups,
- * pointer swaps, a memcmp of one rendering. The expensive work happens
- * outside the lock: idx_put renders and extracts the new item before taking
- * the lock, and idx_snapshot sorts outside it.
+ * The store is one SQLite file in WAL mode and SQLite isolates whoever uses
+ * it, in this process or another: a reader sees the last commit made before
+ * its statement (or its transaction) began and is never blocked by a writer;
+ * a writer holds the file's write lock from BEGIN IMMEDIATE to COMMIT, and a
+ * second writer, say another mount of the same environment, waits for it up
+ * to the busy timeout. What this file adds is that no connection is ever used
+ * by two threads at once, so connections are opened SQLITE_OPEN_NOMUTEX.
  *
- * Items are immutable once published, so a reader needs no lock to use one;
- * it needs a reference. Every lookup takes its reference under the lock, so
- * an item found is never freed under the finder's feet. The table holds one
- * reference per item and a snapshot one per item it lists; the count is
- * changed with __atomic builtins because a reader drops its reference
- * whenever it likes, lock or no lock. The thread that drops the last one
- * frees the item. The one mutable field, the seen mark, is only touched
- * under the lock and never by readers.
+ * The writer is one connection, idx->writer, used only by the thread holding
+ * idx->write_lock. idx_begin takes the mutex and BEGINs; the same thread
+ * COMMITs and releases it in idx_commit or idx_rollback. The thread-local
+ * idx_batch (index_write.c) names the index whose writer this thread holds.
+ * A write from that thread joins the open transaction (idx_put within a
+ * savepoint, so a put that fails leaves the batch as it was); a write from
+ * another thread takes the mutex for a transaction of its own, and so waits
+ * for the batch in flight to end. One batch per thread at a time: idx_begin while this thread
+ * holds a writer, of this index or another, is refused with -EBUSY.
  *
- * Every change bumps the version and detaches the cached snapshot; the
- * detached one is released after the lock is dropped, since releasing it may
- * free many items. A snapshot is built from references taken under the lock,
- * sorted without it, and installed as the cache only if the version has not
- * moved in between; otherwise it serves its caller alone. A snapshot is
- * immutable and read without any lock.
+ * Reads run on a pool of connections, at most IDX_READERS idle or busy, the
+ * idle ones on idx->idle under idx->pool_lock. A reading call takes one, runs
+ * its statements, resets them and gives it back before returning, so no read
+ * transaction outlives a call; idx_each keeps its connection while its
+ * callback runs. When all are busy a thread waits on pool_cond, unless it
+ * already holds a connection (a callback that reads again): waiting could
+ * then deadlock, so it opens one more, closed when given back. The thread
+ * holding the writer reads through the writer, seeing its own batch.
  *
- * Tables are open addressing with linear probing and backward-shift deletion
- * (no tombstones), power-of-two sized, grown before anything is changed so
- * that a failed allocation leaves the index as it was.
+ * Each connection caches its prepared statements; an entry in use is marked,
+ * and a nested use of the same SQL gets a statement of its own. Items handed
+ * out are copies with atomic reference counts (render.c); an idx_lines view
+ * owns its connection and its own mutex (lines.c).
  *
- * Items are built in render.c, snapshots sorted and read in snapshot.c.
+ * This file keeps the connections and opens the store; index_write.c has
+ * the transactions and the writes, index_read.c the reads.
+ *
+ * Nothing per profile is kept in memory: SQLite's page caches, sized from
+ * cache_bytes and bounded by the process-wide soft heap limit, are the cache.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "index.h"
-#include "render.h"
+#include "index_db.h"
 
 #define FNV_OFFSET 14695981039346656037ULL
 #define FNV_PRIME 1099511628211ULL
-#define TABLE_MIN 64
+#define IDX_READERS 4
+#define IDX_SCHEMA_VERSION 1
+#define BUSY_TIMEOUT_MS 10000
+#define WAL_LIMIT "67108864"	/* bytes a checkpointed WAL is cut to */
 
-struct chan_slot {
-	struct idx_item *item;	/* NULL when the slot is free */
-	size_t k;		/* index into item->channels */
-};
+/* How many pooled reader connections this thread holds. */
+static _Thread_local int idx_reads_held;
 
-struct idx {
-	char *env;
-	pthread_mutex_t lock;
-	struct idx_item **slots;	/* protected by lock */
-	size_t n_slots;			/* protected by lock */
-	size_t count;			/* protected by lock */
-	struct chan_slot *chans;	/* protected by lock */
-	size_t n_chans;			/* protected by lock */
-	size_t chan_count;		/* protected by lock */
-	uint64_t version;		/* protected by lock */
-	int64_t newest;			/* protected by lock */
-	bool newest_stale;		/* protected by lock */
-	size_t item_bytes;		/* protected by lock */
-	struct idx_snapshot *snap;	/* protected by lock; holds a reference */
-};
+static const char SCHEMA[] =
+	"CREATE TABLE profile(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL,"
+	" modified INTEGER NOT NULL, created INTEGER NOT NULL,"
+	" size INTEGER NOT NULL, compact_size INTEGER NOT NULL,"
+	" seen INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX profile_id ON profile(id);"
+	"CREATE INDEX profile_modified ON profile(modified);"
+	"CREATE TABLE body(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+	"CREATE TABLE member(space TEXT NOT NULL, list INTEGER NOT NULL,"
+	" profile INTEGER NOT NULL, PRIMARY KEY(space, list, profile))"
+	" WITHOUT ROWID;"
+	"CREATE INDEX member_profile ON member(profile);"
+	"CREATE TABLE channel(rowid INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+	" cid TEXT NOT NULL, profile INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX channel_claim ON channel(type, cid, profile);"
+	"CREATE INDEX channel_type ON channel(type);"
+	"CREATE INDEX channel_profile ON channel(profile);"
+	"CREATE TABLE state(key TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE TABLE doc(key TEXT PRIMARY KEY, data BLOB NOT NULL,"
+	" fetched INTEGER NOT NULL, mtime INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE total(one INTEGER PRIMARY KEY CHECK(one = 1),"
+	" profiles INTEGER NOT NULL, ndjson INTEGER NOT NULL);"
+	"INSERT INTO total VALUES(1, 0, 0);"
+	"CREATE TRIGGER profile_insert AFTER INSERT ON profile BEGIN"
+	" UPDATE total SET profiles = profiles + 1,"
+	"  ndjson = ndjson + new.compact_size + 1;"
+	" END;"
+	"CREATE TRIGGER profile_update AFTER UPDATE OF compact_size ON profile"
+	" BEGIN"
+	" UPDATE total SET ndjson = ndjson - old.compact_size + new.compact_size;"
+	" END;"
+	"CREATE TRIGGER profile_delete AFTER DELETE ON profile BEGIN"
+	" UPDATE total SET profiles = profiles - 1,"
+	"  ndjson = ndjson - old.compact_size - 1;"
+	" DELETE FROM body WHERE rowid = old.rowid;"
+	" DELETE FROM member WHERE profile = old.rowid;"
+	" DELETE FROM channel WHERE profile = old.rowid;"
+	" END;";
 
-/* --- hashing ------------------------------------------------------------- */
+/* --- inode numbers -------------------------------------------------------- */
 
 static uint64_t fnv(uint64_t h, const void *p, size_t len)
 {
@@ -92,496 +129,481 @@ uint64_t idx_inode(const char *env, const char *kind, const char *name)
 	return h < 16 ? h + 16 : h;
 }
 
-static uint64_t id_hash(const char *id)
+/* --- connections and statements ------------------------------------------ */
+
+int idx_sqlite_errno(int rc)
 {
-	return fnv(FNV_OFFSET, id, strlen(id));
-}
-
-static uint64_t chan_hash(const char *type, const char *channel_id)
-{
-	return fnv(fnv(FNV_OFFSET, type, strlen(type) + 1), channel_id,
-		   strlen(channel_id));
-}
-
-static uint64_t slot_chan_hash(const struct chan_slot *s)
-{
-	const struct idx_channel *c = &s->item->channels[s->k];
-
-	return chan_hash(c->type, c->channel_id);
-}
-
-/* --- items --------------------------------------------------------------- */
-
-static void item_ref(struct idx_item *item)
-{
-	__atomic_add_fetch(&item->refs, 1, __ATOMIC_RELAXED);
-}
-
-/* --- the id table (caller holds the lock) -------------------------------- */
-
-static size_t id_slot(const struct idx *idx, const char *id)
-{
-	size_t mask = idx->n_slots - 1;
-	size_t i = id_hash(id) & mask;
-
-	while (idx->slots[i] && strcmp(idx->slots[i]->id, id) != 0)
-		i = (i + 1) & mask;
-	return i;
-}
-
-/* Whether home position h lies cyclically in (hole, j]: then it stays. */
-static bool stays(size_t hole, size_t j, size_t h)
-{
-	return hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
-}
-
-static void id_delete_at(struct idx *idx, size_t hole)
-{
-	size_t mask = idx->n_slots - 1, j = hole;
-
-	idx->slots[hole] = NULL;
-	for (;;) {
-		j = (j + 1) & mask;
-		if (!idx->slots[j])
-			break;
-		if (stays(hole, j, id_hash(idx->slots[j]->id) & mask))
-			continue;
-		idx->slots[hole] = idx->slots[j];
-		idx->slots[j] = NULL;
-		hole = j;
-	}
-	idx->count--;
-}
-
-static size_t table_size_for(size_t count)
-{
-	size_t n = TABLE_MIN;
-
-	while (n * 7 < count * 10)
-		n *= 2;
-	return n;
-}
-
-static int id_reserve(struct idx *idx, size_t count)
-{
-	size_t n = table_size_for(count), i, mask = n - 1, j;
-	struct idx_item **slots;
-
-	if (n <= idx->n_slots)
+	switch (rc & 0xff) {
+	case SQLITE_OK:
 		return 0;
-	slots = calloc(n, sizeof(*slots));
-	if (!slots)
+	case SQLITE_NOMEM:
 		return -ENOMEM;
-	for (i = 0; i < idx->n_slots; i++) {
-		if (!idx->slots[i])
-			continue;
-		j = id_hash(idx->slots[i]->id) & mask;
-		while (slots[j])
-			j = (j + 1) & mask;
-		slots[j] = idx->slots[i];
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EUCLEAN;
+	case SQLITE_TOOBIG:
+		return -EFBIG;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+		return -EINVAL;
+	default:
+		return -EIO;
 	}
-	free(idx->slots);
-	idx->slots = slots;
-	idx->n_slots = n;
+}
+
+int idx_exec(struct idx_conn *c, const char *sql)
+{
+	return idx_sqlite_errno(sqlite3_exec(c->db, sql, NULL, NULL, NULL));
+}
+
+int idx_step_row(sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return idx_sqlite_errno(rc);
+}
+
+static int conn_setup(struct idx_conn *c, int cache_kib)
+{
+	char sql[160];
+
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	if (cache_kib > 0)
+		snprintf(sql, sizeof(sql), "PRAGMA mmap_size = 0;"
+			 "PRAGMA synchronous = NORMAL;"
+			 "PRAGMA cache_size = -%d;", cache_kib);
+	else
+		snprintf(sql, sizeof(sql), "PRAGMA mmap_size = 0;"
+			 "PRAGMA synchronous = NORMAL;");
+	return idx_exec(c, sql);
+}
+
+int idx_conn_open(const char *path, int cache_kib, struct idx_conn **out)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX;
+	struct idx_conn *c;
+	int rc, ret;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		ret = c->db ? idx_sqlite_errno(sqlite3_extended_errcode(c->db))
+			    : -ENOMEM;
+		goto out_close;
+	}
+	ret = conn_setup(c, cache_kib);
+	if (ret < 0)
+		goto out_close;
+	*out = c;
+	return 0;
+
+out_close:
+	sqlite3_close(c->db);
+	free(c);
+	return ret;
+}
+
+void idx_conn_close(struct idx_conn *c)
+{
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n_cached; i++)
+		sqlite3_finalize(c->cache[i].stmt);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static int prepare(struct idx_conn *c, const char *sql, unsigned flags,
+		   sqlite3_stmt **out)
+{
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, flags, out, NULL);
+
+	return idx_sqlite_errno(rc);
+}
+
+int idx_stmt(struct idx_conn *c, const char *sql, sqlite3_stmt **out)
+{
+	struct idx_cached_stmt *e;
+	int i, ret;
+
+	for (i = 0; i < c->n_cached; i++) {
+		e = &c->cache[i];
+		if (e->sql != sql)
+			continue;
+		if (e->used)	/* nested use: a statement of its own */
+			return prepare(c, sql, 0, out);
+		e->used = true;
+		*out = e->stmt;
+		return 0;
+	}
+	if (c->n_cached == IDX_STMT_CACHE)
+		return prepare(c, sql, 0, out);
+	e = &c->cache[c->n_cached];
+	ret = prepare(c, sql, SQLITE_PREPARE_PERSISTENT, &e->stmt);
+	if (ret < 0)
+		return ret;
+	e->sql = sql;
+	e->used = true;
+	c->n_cached++;
+	*out = e->stmt;
 	return 0;
 }
 
-/* --- the channel map (caller holds the lock) ----------------------------- */
-
-static void chan_place(struct chan_slot *chans, size_t n, struct chan_slot s)
+void idx_stmt_done(struct idx_conn *c, sqlite3_stmt *stmt)
 {
-	size_t mask = n - 1, j = slot_chan_hash(&s) & mask;
+	int i;
 
-	while (chans[j].item)
-		j = (j + 1) & mask;
-	chans[j] = s;
+	if (!stmt)
+		return;
+	for (i = 0; i < c->n_cached; i++) {
+		if (c->cache[i].stmt != stmt)
+			continue;
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		c->cache[i].used = false;
+		return;
+	}
+	sqlite3_finalize(stmt);
 }
 
-static int chan_reserve(struct idx *idx, size_t count)
-{
-	size_t n = table_size_for(count), i;
-	struct chan_slot *chans;
+/* --- the reader pool ------------------------------------------------------ */
 
-	if (n <= idx->n_chans)
-		return 0;
-	chans = calloc(n, sizeof(*chans));
-	if (!chans)
-		return -ENOMEM;
-	for (i = 0; i < idx->n_chans; i++)
-		if (idx->chans[i].item)
-			chan_place(chans, n, idx->chans[i]);
-	free(idx->chans);
-	idx->chans = chans;
-	idx->n_chans = n;
+/* Takes an idle connection or the right to open one; NULL: open one. */
+static struct idx_conn *pool_take(struct idx *idx)
+{
+	struct idx_conn *c;
+
+	pthread_mutex_lock(&idx->pool_lock);
+	while (!idx->idle && idx->n_readers >= IDX_READERS &&
+	       idx_reads_held == 0)
+		pthread_cond_wait(&idx->pool_cond, &idx->pool_lock);
+	c = idx->idle;
+	if (c)
+		idx->idle = c->next;
+	else
+		idx->n_readers++;
+	pthread_mutex_unlock(&idx->pool_lock);
+	return c;
+}
+
+static void pool_forget(struct idx *idx)
+{
+	pthread_mutex_lock(&idx->pool_lock);
+	idx->n_readers--;
+	pthread_cond_signal(&idx->pool_cond);
+	pthread_mutex_unlock(&idx->pool_lock);
+}
+
+struct idx_conn *idx_read_acquire(struct idx *idx)
+{
+	struct idx_conn *c;
+
+	if (idx_holds_writer(idx))
+		return idx->writer;
+	c = pool_take(idx);
+	if (!c && idx_conn_open(idx->path, idx->cache_kib, &c) < 0) {
+		pool_forget(idx);
+		return NULL;
+	}
+	idx_reads_held++;
+	return c;
+}
+
+void idx_read_release(struct idx *idx, struct idx_conn *c)
+{
+	bool extra;
+
+	if (!c || c == idx->writer)
+		return;
+	idx_reads_held--;
+	pthread_mutex_lock(&idx->pool_lock);
+	extra = idx->n_readers > IDX_READERS;
+	if (extra) {
+		idx->n_readers--;
+	} else {
+		c->next = idx->idle;
+		idx->idle = c;
+	}
+	pthread_cond_signal(&idx->pool_cond);
+	pthread_mutex_unlock(&idx->pool_lock);
+	if (extra)
+		idx_conn_close(c);
+}
+
+/* --- opening -------------------------------------------------------------- */
+
+static int pragma_int(struct idx_conn *c, const char *sql, int64_t *value)
+{
+	sqlite3_stmt *stmt;
+	int ret;
+
+	ret = prepare(c, sql, 0, &stmt);
+	if (ret < 0)
+		return ret;
+	ret = idx_step_row(stmt);
+	if (ret > 0)
+		*value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return ret < 0 ? ret : 0;
+}
+
+/* In a write transaction: creates the schema in an empty database. */
+static int schema_create(struct idx_conn *c)
+{
+	int64_t version = -1, tables = -1;
+	char sql[64];
+	int ret;
+
+	ret = pragma_int(c, "PRAGMA user_version", &version);
+	if (ret == 0 && version == IDX_SCHEMA_VERSION)
+		return 0;	/* another process was first */
+	if (ret == 0)
+		ret = pragma_int(c, "SELECT count(*) FROM sqlite_master", &tables);
+	if (ret < 0)
+		return ret;
+	if (version != 0 || tables != 0)
+		return -EUCLEAN;	/* somebody else's database */
+	ret = idx_exec(c, SCHEMA);
+	if (ret < 0)
+		return ret;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		 IDX_SCHEMA_VERSION);
+	return idx_exec(c, sql);
+}
+
+/* A store of our version has our tables. */
+static int tables_check(struct idx_conn *c)
+{
+	int64_t n = 0;
+	int ret = pragma_int(c, "SELECT count(*) FROM sqlite_master WHERE"
+			     " type = 'table' AND name IN ('profile', 'body',"
+			     " 'member', 'channel', 'state', 'doc', 'total')",
+			     &n);
+
+	return ret < 0 ? ret : n == 7 ? 0 : -EUCLEAN;
+}
+
+/* 0, or -EUCLEAN when the file is not a store of ours. */
+static int schema_check(struct idx_conn *c)
+{
+	int64_t version = -1;
+	int ret;
+
+	ret = idx_exec(c, "PRAGMA journal_mode = WAL");
+	if (ret == 0)
+		ret = pragma_int(c, "PRAGMA user_version", &version);
+	if (ret < 0)
+		return ret;
+	if (version == IDX_SCHEMA_VERSION)
+		return tables_check(c);
+	if (version != 0)
+		return -EUCLEAN;
+	ret = idx_exec(c, "BEGIN IMMEDIATE");
+	if (ret < 0)
+		return ret;
+	ret = schema_create(c);
+	if (ret == 0)
+		ret = idx_exec(c, "COMMIT");
+	if (ret < 0)
+		idx_exec(c, "ROLLBACK");
+	return ret;
+}
+
+static int create_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
 	return 0;
 }
 
-static void chan_add(struct idx *idx, struct idx_item *item)
+static int unlink_suffixed(const char *path, const char *suffix)
 {
-	size_t k;
+	char name[4096];
+	int len = snprintf(name, sizeof(name), "%s%s", path, suffix);
 
-	for (k = 0; k < item->n_channels; k++) {
-		struct chan_slot s = { .item = item, .k = k };
-
-		chan_place(idx->chans, idx->n_chans, s);
-		idx->chan_count++;
-	}
+	if (len < 0 || (size_t)len >= sizeof(name))
+		return -ENAMETOOLONG;
+	if (unlink(name) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
-static void chan_delete_at(struct idx *idx, size_t hole)
+/* Moves a file that is not ours aside; its WAL must not meet the new one. */
+static int set_aside(const char *path)
 {
-	size_t mask = idx->n_chans - 1, j = hole;
+	char broken[4096];
+	int len = snprintf(broken, sizeof(broken), "%s.broken", path), ret;
 
-	idx->chans[hole].item = NULL;
-	for (;;) {
-		j = (j + 1) & mask;
-		if (!idx->chans[j].item)
-			break;
-		if (stays(hole, j, slot_chan_hash(&idx->chans[j]) & mask))
-			continue;
-		idx->chans[hole] = idx->chans[j];
-		idx->chans[j].item = NULL;
-		hole = j;
-	}
-	idx->chan_count--;
+	if (len < 0 || (size_t)len >= sizeof(broken))
+		return -ENAMETOOLONG;
+	if (rename(path, broken) < 0)
+		return -errno;
+	ret = unlink_suffixed(path, "-wal");
+	if (ret == 0)
+		ret = unlink_suffixed(path, "-shm");
+	return ret;
 }
 
-static void chan_remove(struct idx *idx, const struct idx_item *item)
+static int open_writer(struct idx *idx)
 {
-	size_t mask = idx->n_chans - 1, k, j;
+	int ret = create_private(idx->path);
 
-	for (k = 0; k < item->n_channels; k++) {
-		const struct idx_channel *c = &item->channels[k];
-
-		j = chan_hash(c->type, c->channel_id) & mask;
-		while (idx->chans[j].item &&
-		       !(idx->chans[j].item == item && idx->chans[j].k == k))
-			j = (j + 1) & mask;
-		if (idx->chans[j].item)
-			chan_delete_at(idx, j);
+	if (ret == 0)
+		ret = idx_conn_open(idx->path, idx->cache_kib, &idx->writer);
+	if (ret < 0)
+		return ret;
+	ret = schema_check(idx->writer);
+	if (ret == 0)
+		ret = idx_exec(idx->writer,
+			       "PRAGMA journal_size_limit = " WAL_LIMIT);
+	if (ret < 0) {
+		idx_conn_close(idx->writer);
+		idx->writer = NULL;
 	}
+	return ret;
 }
 
-/* Of the items claiming a channel, the one with the smallest id. */
-static struct idx_item *chan_lookup(const struct idx *idx, const char *type,
-				    const char *channel_id)
+/* 0, 1 when a file that was not ours was set aside, or -errno. */
+static int open_store(struct idx *idx)
 {
-	size_t mask = idx->n_chans - 1, j;
-	struct idx_item *best = NULL;
+	int ret = open_writer(idx);
 
-	if (!idx->n_chans)
-		return NULL;
-	j = chan_hash(type, channel_id) & mask;
-	for (; idx->chans[j].item; j = (j + 1) & mask) {
-		const struct chan_slot *s = &idx->chans[j];
-		const struct idx_channel *c = &s->item->channels[s->k];
-
-		if (strcmp(c->type, type) != 0 ||
-		    strcmp(c->channel_id, channel_id) != 0)
-			continue;
-		if (!best || strcmp(s->item->id, best->id) < 0)
-			best = s->item;
-	}
-	return best;
+	if (ret != -EUCLEAN)
+		return ret;
+	ret = set_aside(idx->path);
+	if (ret == 0)
+		ret = open_writer(idx);
+	return ret < 0 ? ret : 1;
 }
 
-/* --- the index ----------------------------------------------------------- */
-
-struct idx *idx_new(const char *env)
+static int cache_kib_for(size_t cache_bytes)
 {
-	struct idx *idx;
+	size_t kib = cache_bytes / 1024 / (IDX_READERS + 2);
 
-	if (!env)
-		return NULL;
-	idx = calloc(1, sizeof(*idx));
+	if (!cache_bytes)
+		return 0;
+	if (kib < 64)
+		kib = 64;
+	return kib > INT32_MAX ? INT32_MAX : (int)kib;
+}
+
+static struct idx *idx_alloc(const char *env, const char *path)
+{
+	struct idx *idx = calloc(1, sizeof(*idx));
+
 	if (!idx)
 		return NULL;
 	idx->env = strdup(env);
-	if (!idx->env)
-		goto out_free_idx;
-	if (pthread_mutex_init(&idx->lock, NULL) != 0)
-		goto out_free_env;
+	idx->path = strdup(path);
+	if (!idx->env || !idx->path)
+		goto out_free;
+	if (pthread_mutex_init(&idx->write_lock, NULL) != 0)
+		goto out_free;
+	if (pthread_mutex_init(&idx->pool_lock, NULL) != 0)
+		goto out_destroy_write;
+	if (pthread_cond_init(&idx->pool_cond, NULL) != 0)
+		goto out_destroy_pool;
 	return idx;
 
-out_free_env:
+out_destroy_pool:
+	pthread_mutex_destroy(&idx->pool_lock);
+out_destroy_write:
+	pthread_mutex_destroy(&idx->write_lock);
+out_free:
+	free(idx->path);
 	free(idx->env);
-out_free_idx:
 	free(idx);
 	return NULL;
 }
 
-void idx_free(struct idx *idx)
+static void idx_dealloc(struct idx *idx)
 {
-	size_t i;
-
-	if (!idx)
-		return;
-	idx_snapshot_unref(idx->snap);
-	for (i = 0; i < idx->n_slots; i++)
-		idx_item_unref(idx->slots[i]);
-	free(idx->slots);
-	free(idx->chans);
-	pthread_mutex_destroy(&idx->lock);
+	pthread_cond_destroy(&idx->pool_cond);
+	pthread_mutex_destroy(&idx->pool_lock);
+	pthread_mutex_destroy(&idx->write_lock);
+	free(idx->path);
 	free(idx->env);
 	free(idx);
 }
 
-/* Records a change; returns the detached snapshot to release unlocked. */
-static struct idx_snapshot *changed(struct idx *idx)
+int idx_open(const char *env, const char *path, size_t cache_bytes,
+	     struct idx **out)
 {
-	struct idx_snapshot *old = idx->snap;
-
-	idx->version++;
-	idx->snap = NULL;
-	return old;
-}
-
-/* Unlinks the item at slot i from both tables; the caller drops its ref. */
-static void unlink_at(struct idx *idx, size_t i)
-{
-	struct idx_item *item = idx->slots[i];
-
-	chan_remove(idx, item);
-	id_delete_at(idx, i);
-	idx->item_bytes -= render_item_bytes(item);
-	if (item->modified_ms >= idx->newest)
-		idx->newest_stale = true;
-}
-
-static void link_new(struct idx *idx, size_t i, struct idx_item *item)
-{
-	idx->slots[i] = item;
-	idx->count++;
-	chan_add(idx, item);
-	idx->item_bytes += render_item_bytes(item);
-	if (item->modified_ms > idx->newest)
-		idx->newest = item->modified_ms;
-}
-
-static bool same_bytes(const struct idx_item *a, const struct idx_item *b)
-{
-	return a->size == b->size && memcmp(a->data, b->data, a->size) == 0;
-}
-
-/* Publishes item (the caller's reference passes to the table). */
-static int publish(struct idx *idx, struct idx_item *item,
-		   struct idx_snapshot **detached)
-{
-	struct idx_item *old;
-	size_t i;
-
-	if (id_reserve(idx, idx->count + 1) < 0 ||
-	    chan_reserve(idx, idx->chan_count + item->n_channels) < 0)
-		return -ENOMEM;
-	i = id_slot(idx, item->id);
-	old = idx->slots[i];
-	if (old) {
-		unlink_at(idx, i);
-		idx_item_unref(old);
-		i = id_slot(idx, item->id);
-	}
-	link_new(idx, i, item);
-	*detached = changed(idx);
-	return 0;
-}
-
-int idx_put(struct idx *idx, const cJSON *profile, uint64_t pass,
-	    int64_t *modified_ms)
-{
-	struct idx_snapshot *detached = NULL;
-	struct idx_item *item, *cur;
-	int64_t modified;
+	struct idx *idx;
 	int ret;
 
-	ret = render_item(profile, idx->env, &item);
-	if (ret < 0)
-		return ret;
-	item->seen = pass;
-	modified = item->modified_ms;
-	pthread_mutex_lock(&idx->lock);
-	cur = idx->n_slots ? idx->slots[id_slot(idx, item->id)] : NULL;
-	if (cur && same_bytes(cur, item)) {
-		cur->seen = pass;
-		pthread_mutex_unlock(&idx->lock);
-		idx_item_unref(item);
-		*modified_ms = modified;
-		return 0;
-	}
-	ret = publish(idx, item, &detached);
-	pthread_mutex_unlock(&idx->lock);
-	idx_snapshot_unref(detached);
-	if (ret < 0) {
-		idx_item_unref(item);
-		return ret;
-	}
-	*modified_ms = modified;
-	return 0;
-}
-
-int idx_remove(struct idx *idx, const char *id)
-{
-	struct idx_snapshot *detached = NULL;
-	struct idx_item *item = NULL;
-	size_t i;
-
-	if (!id)
+	if (!env || !path)
 		return -EINVAL;
-	pthread_mutex_lock(&idx->lock);
-	if (idx->n_slots) {
-		i = id_slot(idx, id);
-		item = idx->slots[i];
+	idx = idx_alloc(env, path);
+	if (!idx)
+		return -ENOMEM;
+	idx->cache_kib = cache_kib_for(cache_bytes);
+	ret = open_store(idx);
+	if (ret < 0) {
+		idx_dealloc(idx);
+		return ret;
 	}
-	if (item) {
-		unlink_at(idx, i);
-		detached = changed(idx);
-	}
-	pthread_mutex_unlock(&idx->lock);
-	idx_snapshot_unref(detached);
-	idx_item_unref(item);
-	return item ? 0 : -ENOENT;
+	if (cache_bytes)
+		sqlite3_soft_heap_limit64((sqlite3_int64)cache_bytes);
+	*out = idx;
+	return ret;
 }
 
-size_t idx_sweep(struct idx *idx, uint64_t pass)
+void idx_close(struct idx *idx)
 {
-	struct idx_snapshot *detached = NULL;
-	size_t i = 0, removed = 0;
-	struct idx_item *item;
+	struct idx_conn *c;
 
-	pthread_mutex_lock(&idx->lock);
-	while (i < idx->n_slots) {
-		item = idx->slots[i];
-		if (!item || item->seen >= pass) {
-			i++;
-			continue;
-		}
-		/* backward shift may move an unseen item into slot i */
-		unlink_at(idx, i);
-		idx_item_unref(item);
-		removed++;
+	if (!idx)
+		return;
+	while (idx->idle) {
+		c = idx->idle;
+		idx->idle = c->next;
+		idx_conn_close(c);
 	}
-	if (removed)
-		detached = changed(idx);
-	pthread_mutex_unlock(&idx->lock);
-	idx_snapshot_unref(detached);
-	return removed;
+	idx_conn_close(idx->writer);
+	idx_dealloc(idx);
 }
 
-size_t idx_count(struct idx *idx)
+const char *idx_path(const struct idx *idx)
 {
-	size_t n;
+	return idx->path;
+}
 
-	pthread_mutex_lock(&idx->lock);
-	n = idx->count;
-	pthread_mutex_unlock(&idx->lock);
+uint64_t idx_store_bytes(struct idx *idx)
+{
+	char wal[4096];
+	struct stat st;
+	uint64_t n = 0;
+	int len;
+
+	if (stat(idx->path, &st) == 0)
+		n += (uint64_t)st.st_size;
+	len = snprintf(wal, sizeof(wal), "%s-wal", idx->path);
+	if (len > 0 && (size_t)len < sizeof(wal) && stat(wal, &st) == 0)
+		n += (uint64_t)st.st_size;
 	return n;
-}
-
-int64_t idx_newest(struct idx *idx)
-{
-	int64_t newest;
-	size_t i;
-
-	pthread_mutex_lock(&idx->lock);
-	if (idx->newest_stale) {
-		idx->newest = 0;
-		for (i = 0; i < idx->n_slots; i++)
-			if (idx->slots[i] && idx->slots[i]->modified_ms > idx->newest)
-				idx->newest = idx->slots[i]->modified_ms;
-		idx->newest_stale = false;
-	}
-	newest = idx->newest;
-	pthread_mutex_unlock(&idx->lock);
-	return newest;
-}
-
-struct idx_item *idx_find(struct idx *idx, const char *id)
-{
-	struct idx_item *item = NULL;
-
-	if (!id)
-		return NULL;
-	pthread_mutex_lock(&idx->lock);
-	if (idx->n_slots)
-		item = idx->slots[id_slot(idx, id)];
-	if (item)
-		item_ref(item);
-	pthread_mutex_unlock(&idx->lock);
-	return item;
-}
-
-struct idx_item *idx_find_channel(struct idx *idx, const char *type,
-				  const char *channel_id)
-{
-	struct idx_item *item;
-
-	if (!type || !channel_id)
-		return NULL;
-	pthread_mutex_lock(&idx->lock);
-	item = chan_lookup(idx, type, channel_id);
-	if (item)
-		item_ref(item);
-	pthread_mutex_unlock(&idx->lock);
-	return item;
-}
-
-size_t idx_bytes(struct idx *idx)
-{
-	size_t n;
-
-	pthread_mutex_lock(&idx->lock);
-	n = sizeof(*idx) + strlen(idx->env) + 1 + idx->item_bytes;
-	n += idx->n_slots * sizeof(*idx->slots);
-	n += idx->n_chans * sizeof(*idx->chans);
-	if (idx->snap)
-		n += sizeof(*idx->snap) + idx->snap->n *
-		     (sizeof(*idx->snap->items) + sizeof(*idx->snap->ends));
-	pthread_mutex_unlock(&idx->lock);
-	return n;
-}
-
-/* --- snapshots ----------------------------------------------------------- */
-
-/* Takes references to every item; caller holds the lock. */
-static void snap_collect(struct idx *idx, struct idx_snapshot *snap)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < idx->n_slots; i++) {
-		if (!idx->slots[i])
-			continue;
-		item_ref(idx->slots[i]);
-		snap->items[n++] = idx->slots[i];
-	}
-}
-
-struct idx_snapshot *idx_snapshot(struct idx *idx)
-{
-	struct idx_snapshot *snap;
-	uint64_t version;
-
-	pthread_mutex_lock(&idx->lock);
-	snap = idx->snap;
-	if (snap) {
-		__atomic_add_fetch(&snap->refs, 1, __ATOMIC_RELAXED);
-		pthread_mutex_unlock(&idx->lock);
-		return snap;
-	}
-	snap = snapshot_alloc(idx->count);
-	if (!snap) {
-		pthread_mutex_unlock(&idx->lock);
-		return NULL;
-	}
-	snap_collect(idx, snap);
-	version = idx->version;
-	pthread_mutex_unlock(&idx->lock);
-
-	snapshot_sort(snap);
-
-	pthread_mutex_lock(&idx->lock);
-	if (!idx->snap && idx->version == version) {
-		snap->refs++;
-		idx->snap = snap;
-	}
-	pthread_mutex_unlock(&idx->lock);
-	return snap;
 }

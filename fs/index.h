@@ -1,15 +1,24 @@
 /*
- * index.h - the profiles of one environment, ready to be served as files.
+ * index.h - the profiles of one environment, kept in an SQLite database.
  *
- * One item per profile id. An item is immutable and reference counted: it
- * holds the rendered bytes (pretty JSON, final newline), the profile's times,
- * its inode number, and what the tree derives from it (list memberships,
- * channel identities). An update replaces the item, so a reader holding a
- * reference keeps exactly the bytes whose size it was told.
+ * One database file per environment (WAL mode), shared by every process
+ * that mounts the environment. It holds, per profile, the rendered bytes
+ * (pretty JSON, final newline), the times, the sizes, the list memberships
+ * and the channel identities; the sync engine's state as named integers;
+ * and the environment's small documents as the API sent them (idx_doc_*). Nothing per profile is held in memory: readers get copies of
+ * single items (idx_find) or iterate rows (idx_each), and SQLite's page
+ * cache, bounded, is the cache for hot files.
  *
- * A snapshot is the items sorted by id at one moment (reference counted,
- * cached until the index changes): readdir of profiles/, profiles.ndjson and
- * list directories read snapshots.
+ * An item is an immutable, reference-counted copy of one profile: a reader
+ * holding it keeps exactly the bytes whose size it was told, however the
+ * store changes meanwhile. profiles.ndjson is read through idx_lines, which
+ * holds a read transaction: one consistent view from open to close.
+ *
+ * Writes: idx_put, idx_sweep and idx_state_set run in the current batch when
+ * the calling thread has one open (idx_begin .. idx_commit), otherwise each
+ * is its own transaction. A batch is one transaction: a crash loses the
+ * batch in flight and nothing else. One batch at a time per process; other
+ * processes wait for SQLite's write lock (busy timeout).
  *
  * All functions are thread-safe.
  */
@@ -54,34 +63,75 @@ struct idx_item {
 	int refs;
 };
 
+/* What idx_each visits. */
+enum idx_scope {
+	IDX_ALL,		/* every profile */
+	IDX_PARTNER_LIST,	/* members of partner list list_id */
+	IDX_SPACE_LIST,		/* members of list list_id of workspace space_id */
+	IDX_CHANNEL_TYPE,	/* channel ids of channel_type, each once */
+};
+
+struct idx_filter {
+	enum idx_scope scope;
+	const char *space_id;
+	int64_t list_id;
+	const char *channel_type;
+};
+
+/* One visited row; its strings live until the callback returns. */
+struct idx_entry {
+	uint64_t pos;		/* > 0; the next idx_each resumes after it */
+	const char *id;		/* the profile */
+	const char *channel_id;	/* IDX_CHANNEL_TYPE only: the channel id */
+	int64_t modified_ms;
+	uint64_t size;
+	uint64_t ino;
+};
+
 struct idx;
-struct idx_snapshot;
+struct idx_lines;
 
 bool idx_id_valid(const char *id);
 uint64_t idx_inode(const char *env, const char *kind, const char *name);
 
-struct idx *idx_new(const char *env);
-void idx_free(struct idx *idx);
+int idx_open(const char *env, const char *path, size_t cache_bytes,
+	     struct idx **out);
+void idx_close(struct idx *idx);
+const char *idx_path(const struct idx *idx);
+
+int idx_begin(struct idx *idx);
+int idx_commit(struct idx *idx);
+void idx_rollback(struct idx *idx);
+
 int idx_put(struct idx *idx, const cJSON *profile, uint64_t pass,
-	    int64_t *modified_ms);
-int idx_remove(struct idx *idx, const char *id);
-size_t idx_sweep(struct idx *idx, uint64_t pass);
+	    int64_t *modified_ms, bool *changed);
+size_t idx_sweep(struct idx *idx, uint64_t pass,
+		 void (*removed)(const char *id, void *arg), void *arg);
+int idx_state_get(struct idx *idx, const char *key, int64_t *value);
+int idx_state_set(struct idx *idx, const char *key, int64_t value);
+int idx_doc_get(struct idx *idx, const char *key, char **data, size_t *size,
+		int64_t *fetched_ms, int64_t *mtime_ms);
+int idx_doc_set(struct idx *idx, const char *key, const char *data,
+		size_t size, int64_t fetched_ms, int64_t mtime_ms);
+
 size_t idx_count(struct idx *idx);
 int64_t idx_newest(struct idx *idx);
+uint64_t idx_store_bytes(struct idx *idx);
 struct idx_item *idx_find(struct idx *idx, const char *id);
+int idx_stat(struct idx *idx, const char *id, uint64_t *size,
+	     int64_t *modified_ms);
 struct idx_item *idx_find_channel(struct idx *idx, const char *type,
 				  const char *channel_id);
 void idx_item_unref(struct idx_item *item);
-size_t idx_bytes(struct idx *idx);
+int idx_each(struct idx *idx, const struct idx_filter *filter, uint64_t after,
+	     int (*visit)(const struct idx_entry *entry, void *arg), void *arg);
+int idx_channel_types(struct idx *idx, char ***types, size_t *n);
 
-struct idx_snapshot *idx_snapshot(struct idx *idx);
-void idx_snapshot_unref(struct idx_snapshot *snap);
-size_t idx_snapshot_count(const struct idx_snapshot *snap);
-const struct idx_item *idx_snapshot_item(const struct idx_snapshot *snap,
-					 size_t i);
-uint64_t idx_snapshot_ndjson_size(const struct idx_snapshot *snap);
-ssize_t idx_snapshot_ndjson_read(const struct idx_snapshot *snap, char *buf,
-				 size_t size, off_t off);
+int idx_lines_open(struct idx *idx, struct idx_lines **out);
+uint64_t idx_lines_size(const struct idx_lines *lines);
+ssize_t idx_lines_read(struct idx_lines *lines, char *buf, size_t size,
+		       off_t off);
+void idx_lines_close(struct idx_lines *lines);
 
 bool idx_item_in_partner_list(const struct idx_item *item, int64_t list_id);
 bool idx_item_in_space_list(const struct idx_item *item, const char *space_id,

@@ -90,6 +90,30 @@ static int find_profile(struct fs_env *e, const char *id, struct idx_item **out)
 	return 0;
 }
 
+/* A profile's attributes without its bytes (an ls -l of many). */
+static int profile_stat(struct fs *fs, struct fs_env *e, const char *id,
+			struct stat *st)
+{
+	int64_t modified_ms;
+	uint64_t size;
+	int res = sync_profiles(e, SYNC_IF_DUE);
+
+	if (res < 0)
+		return res;
+	res = idx_stat(e->idx, id, &size, &modified_ms);
+	if (res == -ENOENT) {
+		res = sync_fetch_profile(e, id);
+		if (res == 0)
+			res = idx_stat(e->idx, id, &size, &modified_ms);
+	}
+	if (res < 0)
+		return res;
+	base_stat(fs, st, S_IFREG, idx_inode(e->name, "profile", id),
+		  modified_ms);
+	set_size(st, size);
+	return 0;
+}
+
 static int find_channel(struct fs_env *e, const char *type, const char *cid,
 			struct idx_item **out)
 {
@@ -148,18 +172,18 @@ static bool is_member(const struct node *n, const struct idx_item *item)
 }
 
 static void link_stat(const struct fs *fs, const struct node *n,
-		      const struct idx_item *item, struct stat *st)
+		      const char *id, int64_t modified_ms, struct stat *st)
 {
 	char target[IDX_ID_MAX + 64];
-	int len = tree_link_target(n, item->id, target, sizeof(target));
+	int len = tree_link_target(n, id, target, sizeof(target));
 	char key[2 * IDX_ID_MAX + TREE_CHANNEL_TYPE_MAX + 64];
 
 	snprintf(key, sizeof(key), "%s/%s/%lld/%s",
 		 n->kind == NODE_CHANNEL_LINK ? n->channel_type : n->workspace,
 		 n->kind == NODE_CHANNEL_LINK ? n->id : "", (long long)n->list_id,
-		 item->id);
+		 id);
 	base_stat(fs, st, S_IFLNK, idx_inode(n->env->name, "link", key),
-		  item->modified_ms);
+		  modified_ms);
 	set_size(st, len > 0 ? (uint64_t)len : 0);
 }
 
@@ -254,27 +278,23 @@ static int list_link_stat(struct fs *fs, const struct node *n, struct stat *st)
 		idx_item_unref(item);
 		return -ENOENT;
 	}
-	link_stat(fs, n, item, st);
+	link_stat(fs, n, item->id, item->modified_ms, st);
 	idx_item_unref(item);
 	return 0;
 }
 
-static size_t count_channel_types(struct idx_snapshot *snap, char ***types);
+static size_t count_channel_types(struct fs_env *e, char ***types);
 
 static int profile_dirs_stat(struct fs *fs, const struct node *n,
 			     struct stat *st)
 {
-	struct idx_snapshot *snap;
 	size_t types = 0;
 	int res = sync_profiles(n->env, SYNC_IF_DUE);
 
 	if (res < 0)
 		return res;
-	if (n->kind == NODE_CHANNELS) {
-		snap = idx_snapshot(n->env->idx);
-		types = snap ? count_channel_types(snap, NULL) : 0;
-		idx_snapshot_unref(snap);
-	}
+	if (n->kind == NODE_CHANNELS)
+		types = count_channel_types(n->env, NULL);
 	dir_stat(fs, st, env_ino(n->env, "dir", n->kind == NODE_CHANNELS ?
 				 "channels" : n->kind == NODE_PROFILES ?
 				 "profiles" : n->channel_type),
@@ -318,8 +338,10 @@ int node_stat(struct fs *fs, const struct node *n, struct stat *st)
 		return 0;
 	case NODE_ENV:
 		/* its mtime is its newest content's: the listing runs first (a
-		 * failure still shows the directory, with what is known) */
-		sync_profiles(n->env, SYNC_IF_DUE);
+		 * failure still shows the directory, with what is known; an
+		 * interrupted wait is the reader's to see) */
+		if (sync_profiles(n->env, SYNC_IF_DUE) == -EINTR)
+			return -EINTR;
 		dir_stat(fs, st, env_ino(n->env, "dir", ""), env_newest(n->env), 3);
 		return 0;
 	case NODE_LISTS:
@@ -345,10 +367,12 @@ int node_stat(struct fs *fs, const struct node *n, struct stat *st)
 		return list_stat(fs, n, st);
 	case NODE_LIST_LINK:
 		return list_link_stat(fs, n, st);
+	case NODE_PROFILE:
+		return profile_stat(fs, n->env, n->id, st);
 	case NODE_CHANNEL_LINK:
 		res = find_channel(n->env, n->channel_type, n->id, &item);
 		if (res == 0)
-			link_stat(fs, n, item, st);
+			link_stat(fs, n, item->id, item->modified_ms, st);
 		idx_item_unref(item);
 		return res;
 	default:
@@ -421,15 +445,18 @@ int node_open(struct fs *fs, const struct node *n, struct content *c)
 			item_stat(fs, c->item, &c->st);
 		return res;
 	case NODE_NDJSON:
+		/* all or nothing: never a partial export before the first
+		 * complete listing */
 		res = sync_profiles(n->env, SYNC_IF_DUE);
+		if (res == 0 && !sync_complete(n->env))
+			res = -EAGAIN;
+		if (res == 0)
+			res = idx_lines_open(n->env->idx, &c->lines);
 		if (res < 0)
 			return res;
-		c->snap = idx_snapshot(n->env->idx);
-		if (!c->snap)
-			return -ENOMEM;
 		base_stat(fs, &c->st, S_IFREG, env_ino(n->env, "file", "ndjson"),
 			  env_newest(n->env));
-		set_size(&c->st, idx_snapshot_ndjson_size(c->snap));
+		set_size(&c->st, idx_lines_size(c->lines));
 		return 0;
 	case NODE_DOC:
 	case NODE_STATUS:
@@ -445,8 +472,8 @@ ssize_t node_read(const struct content *c, char *buf, size_t size, off_t off)
 	const char *data;
 	size_t len;
 
-	if (c->snap)
-		return idx_snapshot_ndjson_read(c->snap, buf, size, off);
+	if (c->lines)
+		return idx_lines_read(c->lines, buf, size, off);
 	data = c->item ? c->item->data : c->blob->data;
 	len = c->item ? c->item->size : c->blob->size;
 	if (off < 0 || (uint64_t)off >= len)
@@ -460,7 +487,7 @@ ssize_t node_read(const struct content *c, char *buf, size_t size, off_t off)
 void node_close(struct content *c)
 {
 	idx_item_unref(c->item);
-	idx_snapshot_unref(c->snap);
+	idx_lines_close(c->lines);
 	blob_unref(c->blob);
 	memset(c, 0, sizeof(*c));
 }
@@ -472,70 +499,72 @@ static void fill_names(void *buf, fuse_fill_dir_t filler,
 		filler(buf, *names, NULL, 0, 0);
 }
 
-/* profiles/ (list == NULL) as files, or a list's members as links. */
-static void fill_items(struct fs *fs, const struct node *list,
-		       struct idx_snapshot *snap, void *buf,
-		       fuse_fill_dir_t filler)
+/* Entries of profile directories carry offsets: pos + 2 ("." and ".."). */
+#define POS_OFF 2
+
+struct fill {
+	struct fs *fs;
+	struct node link;	/* the entries' node, for links */
+	bool links;
+	void *buf;
+	fuse_fill_dir_t filler;
+};
+
+static int fill_entry(const struct idx_entry *en, void *arg)
 {
+	struct fill *f = arg;
 	char name[IDX_ID_MAX + 8];
-	struct node link;
 	struct stat st;
-	size_t i, count = idx_snapshot_count(snap);
 
-	if (list) {
-		link = *list;
-		link.kind = NODE_LIST_LINK;
+	if (f->link.kind == NODE_CHANNEL_LINK) {
+		if (!tree_channel_id_valid(en->channel_id, strlen(en->channel_id)))
+			return 0;
+		snprintf(f->link.id, sizeof(f->link.id), "%s", en->channel_id);
+		snprintf(name, sizeof(name), "%s.json", en->channel_id);
+	} else {
+		snprintf(name, sizeof(name), "%s.json", en->id);
 	}
-	for (i = 0; i < count; i++) {
-		const struct idx_item *item = idx_snapshot_item(snap, i);
-
-		if (list && !is_member(list, item))
-			continue;
-		snprintf(name, sizeof(name), "%s.json", item->id);
-		if (list)
-			link_stat(fs, &link, item, &st);
-		else
-			item_stat(fs, item, &st);
-		if (filler(buf, name, &st, 0, FUSE_FILL_DIR_PLUS))
-			return;
+	if (f->links) {
+		link_stat(f->fs, &f->link, en->id, en->modified_ms, &st);
+	} else {
+		base_stat(f->fs, &st, S_IFREG, en->ino, en->modified_ms);
+		set_size(&st, en->size);
 	}
+	return f->filler(f->buf, name, &st, (off_t)(en->pos + POS_OFF),
+			 FUSE_FILL_DIR_PLUS);
 }
 
-/* Channel ids of one type, each listed once: where the index maps it. */
-static void fill_channel(struct fs *fs, const struct node *n,
-			 struct idx_snapshot *snap, void *buf,
-			 fuse_fill_dir_t filler)
+/* profiles/ as files, a list's members or a channel type's ids as links. */
+static int fill_items(struct fs *fs, const struct node *n, off_t off,
+		      void *buf, fuse_fill_dir_t filler)
 {
-	char name[IDX_ID_MAX + 8];
-	struct node link = *n;
-	struct stat st;
-	size_t i, k, count = idx_snapshot_count(snap);
+	struct fill f = { .fs = fs, .link = *n, .buf = buf, .filler = filler };
+	struct idx_filter filter = { .scope = IDX_ALL };
 
-	link.kind = NODE_CHANNEL_LINK;
-	for (i = 0; i < count; i++) {
-		const struct idx_item *item = idx_snapshot_item(snap, i);
-
-		for (k = 0; k < item->n_channels; k++) {
-			const struct idx_channel *ch = &item->channels[k];
-			struct idx_item *owner;
-
-			if (strcmp(ch->type, n->channel_type) != 0 ||
-			    !tree_channel_id_valid(ch->channel_id,
-						   strlen(ch->channel_id)))
-				continue;
-			owner = idx_find_channel(n->env->idx, ch->type,
-						 ch->channel_id);
-			if (owner && strcmp(owner->id, item->id) == 0) {
-				snprintf(link.id, sizeof(link.id), "%s",
-					 ch->channel_id);
-				snprintf(name, sizeof(name), "%s.json",
-					 ch->channel_id);
-				link_stat(fs, &link, item, &st);
-				filler(buf, name, &st, 0, FUSE_FILL_DIR_PLUS);
-			}
-			idx_item_unref(owner);
-		}
+	if (n->kind == NODE_LIST_PROFILES) {
+		f.links = true;
+		f.link.kind = NODE_LIST_LINK;
+		filter.scope = n->workspace[0] ? IDX_SPACE_LIST : IDX_PARTNER_LIST;
+		filter.space_id = n->workspace;
+		filter.list_id = n->list_id;
+	} else if (n->kind == NODE_CHANNEL_TYPE) {
+		f.links = true;
+		f.link.kind = NODE_CHANNEL_LINK;
+		filter.scope = IDX_CHANNEL_TYPE;
+		filter.channel_type = n->channel_type;
 	}
+	return idx_each(n->env->idx, &filter,
+			off > POS_OFF ? (uint64_t)(off - POS_OFF) : 0,
+			fill_entry, &f);
+}
+
+static void free_types(char **types, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(types[i]);
+	free(types);
 }
 
 static bool usable_type(const char *type, char **seen, size_t n)
@@ -551,34 +580,25 @@ static bool usable_type(const char *type, char **seen, size_t n)
 	return true;
 }
 
-/* Distinct usable channel types; *types (when asked for) borrows them. */
-static size_t count_channel_types(struct idx_snapshot *snap, char ***types)
+/* Distinct usable channel types; *types (when asked for) owns them. */
+static size_t count_channel_types(struct fs_env *e, char ***types)
 {
-	size_t i, k, n = 0, cap = 0, count = idx_snapshot_count(snap);
-	char **found = NULL, **grown;
+	char **all = NULL;
+	size_t n = 0, i, kept = 0;
 
-	for (i = 0; i < count; i++) {
-		const struct idx_item *item = idx_snapshot_item(snap, i);
-
-		for (k = 0; k < item->n_channels; k++) {
-			if (!usable_type(item->channels[k].type, found, n))
-				continue;
-			if (n == cap) {
-				cap = cap ? 2 * cap : 8;
-				grown = realloc(found, cap * sizeof(*found));
-				if (!grown)
-					goto out;
-				found = grown;
-			}
-			found[n++] = item->channels[k].type;
-		}
+	if (idx_channel_types(e->idx, &all, &n) < 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (usable_type(all[i], all, kept))
+			all[kept++] = all[i];
+		else
+			free(all[i]);
 	}
-out:
 	if (types)
-		*types = found;
+		*types = all;
 	else
-		free(found);
-	return n;
+		free_types(all, kept);
+	return kept;
 }
 
 static bool first_of_workspace(const struct doc_list *lists, size_t i)
@@ -618,35 +638,25 @@ static int readdir_lists(const struct node *n, void *buf,
 	return 0;
 }
 
-static int readdir_profiles(struct fs *fs, const struct node *n, void *buf,
-			    fuse_fill_dir_t filler)
+static int readdir_profiles(struct fs *fs, const struct node *n, off_t off,
+			    void *buf, fuse_fill_dir_t filler)
 {
-	struct idx_snapshot *snap;
 	char **types = NULL;
 	size_t i, count;
 	int res = sync_profiles(n->env, SYNC_IF_DUE);
 
 	if (res < 0)
 		return res;
-	snap = idx_snapshot(n->env->idx);
-	if (!snap)
-		return -ENOMEM;
-	if (n->kind == NODE_PROFILES || n->kind == NODE_LIST_PROFILES) {
-		fill_items(fs, n->kind == NODE_PROFILES ? NULL : n, snap, buf,
-			   filler);
-	} else if (n->kind == NODE_CHANNEL_TYPE) {
-		fill_channel(fs, n, snap, buf, filler);
-	} else {
-		count = count_channel_types(snap, &types);
-		for (i = 0; i < count; i++)
-			filler(buf, types[i], NULL, 0, 0);
-		free(types);
-	}
-	idx_snapshot_unref(snap);
+	if (n->kind != NODE_CHANNELS)
+		return fill_items(fs, n, off, buf, filler);
+	count = count_channel_types(n->env, &types);
+	for (i = 0; i < count; i++)
+		filler(buf, types[i], NULL, 0, 0);
+	free_types(types, count);
 	return 0;
 }
 
-int node_readdir(struct fs *fs, const struct node *n, void *buf,
+int node_readdir(struct fs *fs, const struct node *n, off_t off, void *buf,
 		 fuse_fill_dir_t filler)
 {
 	static const char *const env_names[] = {
@@ -662,6 +672,14 @@ int node_readdir(struct fs *fs, const struct node *n, void *buf,
 	res = node_stat(fs, n, &st);
 	if (res < 0)
 		return res;
+	if (n->kind == NODE_PROFILES || n->kind == NODE_LIST_PROFILES ||
+	    n->kind == NODE_CHANNEL_TYPE) {
+		/* large: streamed from the store in chunks, by offset */
+		if ((off < 1 && filler(buf, ".", &st, 1, 0)) ||
+		    (off < 2 && filler(buf, "..", NULL, 2, 0)))
+			return 0;
+		return readdir_profiles(fs, n, off, buf, filler);
+	}
 	filler(buf, ".", &st, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
 	switch (n->kind) {
@@ -682,11 +700,8 @@ int node_readdir(struct fs *fs, const struct node *n, void *buf,
 	case NODE_WORKSPACES:
 	case NODE_WORKSPACE:
 		return readdir_lists(n, buf, filler);
-	case NODE_PROFILES:
-	case NODE_LIST_PROFILES:
 	case NODE_CHANNELS:
-	case NODE_CHANNEL_TYPE:
-		return readdir_profiles(fs, n, buf, filler);
+		return readdir_profiles(fs, n, 0, buf, filler);
 	default:
 		return -ENOTDIR;
 	}

@@ -17,10 +17,10 @@
 
 struct fs;
 
-/* The bytes of an open file: exactly one of item, snap, blob. */
+/* The bytes of an open file: exactly one of item, lines, blob. */
 struct content {
 	struct idx_item *item;
-	struct idx_snapshot *snap;
+	struct idx_lines *lines;
 	struct blob *blob;
 	struct stat st;
 };
@@ -29,7 +29,7 @@ int node_stat(struct fs *fs, const struct node *n, struct stat *st);
 int node_open(struct fs *fs, const struct node *n, struct content *c);
 ssize_t node_read(const struct content *c, char *buf, size_t size, off_t off);
 void node_close(struct content *c);
-int node_readdir(struct fs *fs, const struct node *n, void *buf,
+int node_readdir(struct fs *fs, const struct node *n, off_t off, void *buf,
 		 fuse_fill_dir_t filler);
 int node_readlink(struct fs *fs, const struct node *n, char *buf, size_t size);
 

@@ -29,6 +29,9 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("stall_timeout=%u", stall_timeout),
 	OPT("connect_timeout=%u", connect_timeout),
 	OPT("max_body=%lu", max_body),
+	OPT("cache_dir=%s", cache_dir),
+	OPT("partitions=%d", partitions),
+	OPT("memory_limit=%lu", memory_limit),
 	FUSE_OPT_KEY("uid=", KEY_UID),
 	FUSE_OPT_KEY("gid=", KEY_GID),
 	FUSE_OPT_KEY("umask=", KEY_UMASK),
@@ -60,6 +63,11 @@ void opt_help(void)
 	       "    -o stall_timeout=S     abandon a transfer silent this long (default: 30)\n"
 	       "    -o connect_timeout=S   (default: 10)\n"
 	       "    -o max_body=BYTES      largest answer accepted (default: 67108864)\n"
+	       "    -o cache_dir=DIR       where the profile stores are\n"
+	       "                           (default: $XDG_CACHE_HOME/sprinklrfs)\n"
+	       "    -o partitions=K        cursors a full listing follows at once\n"
+	       "                           (default: 1)\n"
+	       "    -o memory_limit=MIB    bound of the store's memory (default: 256)\n"
 	       "\n");
 }
 
@@ -157,11 +165,47 @@ static int check_values(struct fs_options *o)
 		log_error("-o page_size takes 1 to 1000");
 		return -1;
 	}
+	if (o->partitions < 1 || o->partitions > 16 || o->memory_limit < 16) {
+		log_error("-o partitions takes 1 to 16, memory_limit at least 16 "
+			  "(MiB)");
+		return -1;
+	}
 	if (store_parse_kind(o->store ? o->store : "keyring", &o->store_kind) < 0) {
 		log_error("-o store takes keyring or file");
 		return -1;
 	}
 	return o->envs ? check_envs(o->envs) : 0;
+}
+
+/* The cache directory as an absolute path: the daemon runs in /. */
+static int resolve_cache_dir(struct fs_options *o)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char cwd[4096], path[4096];
+	int n;
+
+	if (o->cache_dir && o->cache_dir[0] == '/')
+		return 0;
+	if (o->cache_dir) {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -1;
+		n = snprintf(path, sizeof(path), "%s/%s", cwd, o->cache_dir);
+	} else if (xdg && xdg[0] == '/') {
+		n = snprintf(path, sizeof(path), "%s/sprinklrfs", xdg);
+	} else if (home && home[0] == '/') {
+		n = snprintf(path, sizeof(path), "%s/.cache/sprinklrfs", home);
+	} else {
+		log_error("no cache directory: set HOME or -o cache_dir=DIR");
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= sizeof(path) - 64) {
+		log_error("-o cache_dir: the path is too long");
+		return -1;
+	}
+	free(o->cache_dir);
+	o->cache_dir = strdup(path);
+	return o->cache_dir ? 0 : -1;
 }
 
 /* Handing the mount point (the last positional) back to libfuse. */
@@ -188,11 +232,14 @@ int opt_parse(struct fuse_args *args, struct fs_options *o)
 	o->stall_timeout = 30;
 	o->connect_timeout = 10;
 	o->max_body = 64ul << 20;
+	o->partitions = 1;
+	o->memory_limit = 256;
 	o->uid = getuid();
 	o->gid = getgid();
 	if (fuse_opt_parse(args, o, opt_spec, opt_proc) < 0)
 		return -EINVAL;
-	if (restore_mountpoint(args, o) < 0 || check_values(o) < 0)
+	if (restore_mountpoint(args, o) < 0 || check_values(o) < 0 ||
+	    resolve_cache_dir(o) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -201,6 +248,7 @@ void opt_free(struct fs_options *o)
 {
 	free(o->envs);
 	free(o->store);
+	free(o->cache_dir);
 	free(o->positional[0]);
 	free(o->positional[1]);
 	memset(o, 0, sizeof(*o));

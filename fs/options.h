@@ -31,6 +31,9 @@ struct fs_options {
 	unsigned int stall_timeout;
 	unsigned int connect_timeout;
 	unsigned long max_body;
+	char *cache_dir;	/* absolute; one store per environment */
+	int partitions;		/* cursors of a full listing */
+	unsigned long memory_limit;	/* MiB */
 	enum store_kind store_kind;
 	/* private to the parser */
 	char *positional[2];

@@ -205,26 +205,6 @@ void idx_item_unref(struct idx_item *item)
 		free(item);
 }
 
-/* Heap bytes of an item's block, as render_item() sized it. */
-size_t render_item_bytes(const struct idx_item *item)
-{
-	size_t n = sizeof(*item) + item->size + 1, i;
-	const char *last = NULL;
-
-	n += item->n_partner_lists * sizeof(int64_t);
-	n += item->n_space_lists * sizeof(struct idx_space_list);
-	n += item->n_channels * sizeof(struct idx_channel);
-	for (i = 0; i < item->n_space_lists; i++) {
-		if (item->space_lists[i].space_id != last)
-			n += strlen(item->space_lists[i].space_id) + 1;
-		last = item->space_lists[i].space_id;
-	}
-	for (i = 0; i < item->n_channels; i++)
-		n += strlen(item->channels[i].type) +
-		     strlen(item->channels[i].channel_id) + 2;
-	return n;
-}
-
 bool idx_item_in_partner_list(const struct idx_item *item, int64_t list_id)
 {
 	size_t i;
@@ -460,27 +440,17 @@ static void item_fill(struct idx_item *item, const cJSON *profile,
 	item->refs = 1;
 }
 
-int render_item(const cJSON *profile, const char *env, struct idx_item **out)
+/* Builds the item of profile around its rendered bytes data. */
+static int build(const cJSON *profile, const char *env, const char *data,
+		 size_t size, struct idx_item **out)
 {
 	struct builder m = { 0 }, b = { 0 };
 	struct idx_item *item;
-	const char *id;
-	size_t size;
-	char *data;
-	int ret;
 
-	id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(profile, "id"));
-	if (!cJSON_IsObject(profile) || !idx_id_valid(id))
-		return -EINVAL;
-	ret = render_json(profile, &data, &size);
-	if (ret < 0)
-		return ret;
 	walk(&m, profile);
 	item = item_alloc(&m, size);
-	if (!item) {
-		free(data);
+	if (!item)
 		return -ENOMEM;
-	}
 	b.item = item;
 	b.strings = item->data - m.string_bytes;
 	walk(&b, profile);
@@ -488,7 +458,44 @@ int render_item(const cJSON *profile, const char *env, struct idx_item **out)
 	item->n_space_lists = b.n_space;
 	item->n_channels = b.n_channels;
 	item_fill(item, profile, env, data, size);
-	free(data);
 	*out = item;
 	return 0;
+}
+
+static bool profile_ok(const cJSON *profile)
+{
+	const char *id = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(profile, "id"));
+
+	return cJSON_IsObject(profile) && idx_id_valid(id);
+}
+
+int render_item(const cJSON *profile, const char *env, struct idx_item **out)
+{
+	size_t size;
+	char *data;
+	int ret;
+
+	if (!profile_ok(profile))
+		return -EINVAL;
+	ret = render_json(profile, &data, &size);
+	if (ret < 0)
+		return ret;
+	ret = build(profile, env, data, size, out);
+	free(data);
+	return ret;
+}
+
+int render_item_stored(const char *data, size_t size, const char *env,
+		       struct idx_item **out)
+{
+	cJSON *profile = cJSON_ParseWithLength(data, size);
+	int ret;
+
+	if (!profile)
+		return -EUCLEAN;
+	ret = profile_ok(profile) ? build(profile, env, data, size, out)
+				  : -EUCLEAN;
+	cJSON_Delete(profile);
+	return ret;
 }

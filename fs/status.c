@@ -62,18 +62,42 @@ static void add_calls(cJSON *root, struct fs_env *e)
 	pthread_mutex_unlock(&e->lock);
 }
 
+static void add_progress(cJSON *sync, const struct sync_info *info,
+			 size_t profiles)
+{
+	cJSON *p;
+
+	if (!info->listing) {
+		cJSON_AddNullToObject(sync, "progress");
+		return;
+	}
+	p = cJSON_AddObjectToObject(sync, "progress");
+	cJSON_AddNumberToObject(p, "profiles_synced", (double)profiles);
+	cJSON_AddNumberToObject(p, "calls", (double)info->calls);
+	cJSON_AddNumberToObject(p, "fraction",
+				(double)(long)(info->fraction * 1000) / 1000);
+	if (info->seconds_left >= 0)
+		cJSON_AddNumberToObject(p, "seconds_left", info->seconds_left);
+	else
+		cJSON_AddNullToObject(p, "seconds_left");
+}
+
 static void add_sync(cJSON *root, struct fs_env *e)
 {
 	cJSON *sync = cJSON_AddObjectToObject(root, "sync");
+	size_t profiles = idx_count(e->idx);
 	struct sync_info info;
 
 	sync_info(e, &info);
 	cJSON_AddStringToObject(sync, "state", info.state);
-	cJSON_AddNumberToObject(sync, "profiles", (double)idx_count(e->idx));
+	cJSON_AddNumberToObject(sync, "profiles", (double)profiles);
 	add_time(sync, "last_sync", info.last_sync);
 	add_time(sync, "last_full_sync", info.last_full);
 	cJSON_AddNumberToObject(sync, "newest_modified", (double)info.newest_ms);
-	cJSON_AddNumberToObject(sync, "index_bytes", (double)idx_bytes(e->idx));
+	add_progress(sync, &info, profiles);
+	cJSON_AddStringToObject(sync, "store", idx_path(e->idx));
+	cJSON_AddNumberToObject(sync, "store_bytes",
+				(double)idx_store_bytes(e->idx));
 }
 
 static void add_last_error(cJSON *root, struct fs_env *e)

@@ -1,101 +1,189 @@
 /*
  * fuzz_profile.c - one profile as the API might send it, through everything
- * that turns it into files: the \u0000 rewrite, cJSON, idx_put (rendering and
- * extraction), a snapshot, profiles.ndjson read in odd-sized pieces, and
- * idx_find.
+ * that turns it into files: the \u0000 rewrite, cJSON, idx_put (rendering,
+ * extraction, the SQLite store), idx_each, idx_find, and profiles.ndjson
+ * read through idx_lines in odd-sized pieces.
  *
  * Besides crashes and leaks it checks what a reader relies on: the item found
- * is the one in the snapshot, a profile file and its NDJSON line parse back as
- * JSON, and profiles.ndjson reads exactly as many bytes as it says it has.
+ * is the one iteration lists, a profile file and its NDJSON line parse back
+ * as the same JSON, and profiles.ndjson reads exactly as many bytes as it
+ * says it has.
+ *
+ * The store is opened once per process, in a private directory under
+ * /dev/shm (else /tmp) that exit removes; one a crash left behind is removed
+ * by the next run. Each input starts with an empty store and leaves one: its
+ * profile is put under passes of its own and swept by the next pass.
  */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "harness.h"
 #include "index.h"
 
 #define PIECE 1000	/* not a divisor of any line length in particular */
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_parses(const char *text, size_t len)
+static struct idx *store;
+static uint64_t next_pass = 1;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	store = fuzz_store_open("fuzz_profile");
+	return 0;
+}
+
+/* --- checks --------------------------------------------------------------- */
+
+static cJSON *parses(const char *text, size_t len)
 {
 	cJSON *root = cJSON_ParseWithLength(text, len);
 
 	if (!root)
 		abort();
-	cJSON_Delete(root);
+	return root;
 }
 
-static void read_ndjson(const struct idx_snapshot *snap)
+/*
+ * The same JSON, member by member in order: unlike cJSON_Compare, which looks
+ * members up by name, this holds for objects with duplicate keys.
+ */
+static bool same_json(const cJSON *a, const cJSON *b)
 {
-	uint64_t total = idx_snapshot_ndjson_size(snap), off = 0;
-	char *all = malloc(total + 1);
+	if ((a->type & 0xff) != (b->type & 0xff))
+		return false;
+	if (cJSON_IsNumber(a) && a->valuedouble != b->valuedouble)
+		return false;
+	if (cJSON_IsString(a) && strcmp(a->valuestring, b->valuestring) != 0)
+		return false;
+	if ((a->string == NULL) != (b->string == NULL) ||
+	    (a->string && strcmp(a->string, b->string) != 0))
+		return false;
+	for (a = a->child, b = b->child; a && b; a = a->next, b = b->next)
+		if (!same_json(a, b))
+			return false;
+	return a == b;
+}
+
+/* profiles.ndjson: its size, its bytes, one line that is the file's JSON. */
+static void read_ndjson(struct idx *idx, const struct idx_item *found)
+{
+	struct idx_lines *lines;
+	uint64_t total, off = 0;
+	cJSON *line, *file;
+	char *all;
 	ssize_t n;
 
+	if (idx_lines_open(idx, &lines) < 0)
+		abort();
+	total = idx_lines_size(lines);
+	if (total != found->compact_size + 1)
+		abort();
+	all = malloc(total + 1);
 	if (!all)
-		return;
+		abort();
 	while (off < total) {
-		n = idx_snapshot_ndjson_read(snap, all + off, PIECE, (off_t)off);
+		n = idx_lines_read(lines, all + off, PIECE, (off_t)off);
 		if (n <= 0 || (uint64_t)n > total - off)
 			abort();
 		off += (uint64_t)n;
 	}
-	if (idx_snapshot_ndjson_read(snap, all, PIECE, (off_t)total) != 0)
+	if (idx_lines_read(lines, all, PIECE, (off_t)total) != 0)
 		abort();
-	if (total && all[total - 1] != '\n')
+	idx_lines_close(lines);
+	if (all[total - 1] != '\n' || memchr(all, '\n', total - 1))
 		abort();
-	if (total)
-		check_parses(all, total - 1);
+	line = parses(all, total - 1);
+	file = parses(found->data, found->size - 1);
+	if (!same_json(line, file))
+		abort();
+	cJSON_Delete(file);
+	cJSON_Delete(line);
 	free(all);
 }
 
-static void check_item(struct idx *idx, const struct idx_snapshot *snap)
-{
-	const struct idx_item *listed = idx_snapshot_item(snap, 0);
-	struct idx_item *found = idx_find(idx, listed->id);
+struct listed {
+	size_t n;
+	char id[IDX_ID_MAX + 1];
+	struct idx_entry entry;
+};
 
-	if (found != listed)
+static int list_one(const struct idx_entry *e, void *arg)
+{
+	struct listed *l = arg;
+
+	if (l->n++ == 0) {
+		snprintf(l->id, sizeof(l->id), "%s", e->id);
+		l->entry = *e;
+		l->entry.id = l->id;
+	}
+	return 0;
+}
+
+/* The one profile as iteration lists it and as idx_find gives it. */
+static void check_item(struct idx *idx, int64_t modified_ms)
+{
+	struct idx_filter all = { .scope = IDX_ALL };
+	struct listed listed = { 0 };
+	struct idx_item *found;
+
+	if (idx_each(idx, &all, 0, list_one, &listed) < 0 || listed.n != 1 ||
+	    listed.entry.pos == 0)
+		abort();
+	found = idx_find(idx, listed.id);
+	if (!found || strcmp(found->id, listed.id) != 0 ||
+	    found->size != listed.entry.size ||
+	    found->modified_ms != listed.entry.modified_ms ||
+	    found->modified_ms != modified_ms ||
+	    found->ino != listed.entry.ino)
 		abort();
 	if (!idx_id_valid(found->id) || found->size == 0 ||
 	    found->data[found->size - 1] != '\n')
 		abort();
-	if (idx_snapshot_ndjson_size(snap) != found->compact_size + 1)
-		abort();
-	check_parses(found->data, found->size - 1);
+	read_ndjson(idx, found);
 	idx_item_unref(found);
 }
 
-static void index_profile(const cJSON *profile)
+static void index_profile(struct idx *idx, const cJSON *profile)
 {
-	struct idx *idx = idx_new("prod2");
-	struct idx_snapshot *snap;
-	int64_t modified_ms;
+	uint64_t pass = next_pass;
+	int64_t modified_ms, again_ms;
+	bool changed;
 
-	if (!idx)
-		return;
-	if (idx_put(idx, profile, 1, &modified_ms) < 0) {
+	/* puts under pass and pass + 1; pass + 2 sweeps, and the next begins */
+	next_pass += 2;
+	if (idx_begin(idx) < 0)
+		abort();
+	if (idx_put(idx, profile, pass, &modified_ms, &changed) < 0) {
+		idx_rollback(idx);
 		if (idx_count(idx) != 0)
 			abort();
-		goto out_free_idx;
+		return;
 	}
+	if (!changed)	/* the store was empty */
+		abort();
 	/* the same profile again, as the next sync would bring it */
-	if (idx_put(idx, profile, 2, &modified_ms) < 0 || idx_count(idx) != 1)
+	if (idx_put(idx, profile, pass + 1, &again_ms, &changed) < 0 ||
+	    changed || again_ms != modified_ms || idx_count(idx) != 1)
 		abort();
-	snap = idx_snapshot(idx);
-	if (!snap)
-		goto out_free_idx;
-	if (idx_snapshot_count(snap) != 1)
+	if (idx_commit(idx) < 0)
 		abort();
-	read_ndjson(snap);
-	check_item(idx, snap);
-	idx_snapshot_unref(snap);
-	if (idx_sweep(idx, 2) != 0 || idx_sweep(idx, 3) != 1)
+	check_item(idx, modified_ms);
+	if (idx_begin(idx) < 0)
 		abort();
-out_free_idx:
-	idx_free(idx);
+	if (idx_sweep(idx, pass + 1, NULL, NULL) != 0 ||
+	    idx_sweep(idx, pass + 2, NULL, NULL) != 1)
+		abort();
+	if (idx_commit(idx) < 0 || idx_count(idx) != 0)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -109,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	render_fix_nul_escapes(body, size);
 	profile = cJSON_ParseWithLength(body, size);
 	if (profile)
-		index_profile(profile);
+		index_profile(store, profile);
 	cJSON_Delete(profile);
 	free(body);
 	return 0;

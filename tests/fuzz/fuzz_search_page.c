@@ -1,66 +1,139 @@
 /*
  * fuzz_search_page.c - a whole search page (API §4.3) as sync sees it:
- * page_parse() checks the envelope, every result goes to idx_put() as in a
- * listing, page_cursor() takes the next cursor, and the index is read back
- * through a snapshot and idx_find().
+ * page_parse() checks the envelope, every result goes to idx_put() in one
+ * batch as in a listing, page_cursor() takes the next cursor, and the store
+ * is read back through idx_each(), idx_find() and profiles.ndjson.
+ *
+ * Besides crashes and leaks it checks that duplicate ids on one page replace
+ * each other, that iteration, idx_find, idx_count and profiles.ndjson agree
+ * on what is stored, and that profiles.ndjson reads exactly its size.
+ *
+ * The store is opened once per process, in a private directory under
+ * /dev/shm (else /tmp) that exit removes; one a crash left behind is removed
+ * by the next run. Each input starts with an empty store and leaves one: its
+ * page is put under a pass of its own and swept by the next pass.
  */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "harness.h"
 #include "index.h"
 #include "page.h"
 
 #define CURSOR_MAX 1024	/* what a listing keeps (fs/sync.c) */
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void put_results(struct idx *idx, const cJSON *results)
+static struct idx *store;
+static uint64_t next_pass = 1;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	store = fuzz_store_open("fuzz_search_page");
+	return 0;
+}
+
+/* --- one page ------------------------------------------------------------- */
+
+static void put_results(struct idx *idx, const cJSON *results, uint64_t pass)
 {
 	const cJSON *profile;
 	int64_t modified_ms;
-	size_t put = 0;
+	bool changed;
+	size_t put = 0, count;
 
+	if (idx_begin(idx) < 0)
+		abort();
 	cJSON_ArrayForEach(profile, results) {
-		if (idx_put(idx, profile, 1, &modified_ms) == 0)
+		if (idx_put(idx, profile, pass, &modified_ms, &changed) == 0)
 			put++;
 	}
-	/* duplicate ids on one page replace each other */
-	if (idx_count(idx) > put)
+	if (idx_commit(idx) < 0)
 		abort();
+	/* duplicate ids on one page replace each other */
+	count = idx_count(idx);
+	if (count > put || (put > 0 && count == 0))
+		abort();
+}
+
+struct walk {
+	struct idx *idx;
+	size_t n;
+	uint64_t last_pos;
+	uint64_t ndjson;	/* the size profiles.ndjson should have */
+};
+
+/* Each listed profile is found as listed, in increasing positions. */
+static int check_listed(const struct idx_entry *e, void *arg)
+{
+	struct walk *w = arg;
+	struct idx_item *found = idx_find(w->idx, e->id);
+
+	if (e->pos <= w->last_pos || !found || strcmp(found->id, e->id) != 0 ||
+	    found->size != e->size || found->modified_ms != e->modified_ms ||
+	    found->ino != e->ino || found->size == 0 ||
+	    found->data[found->size - 1] != '\n')
+		abort();
+	w->last_pos = e->pos;
+	w->ndjson += found->compact_size + 1;
+	w->n++;
+	idx_item_unref(found);
+	return 0;
 }
 
 static void read_back(struct idx *idx)
 {
-	struct idx_snapshot *snap = idx_snapshot(idx);
-	const struct idx_item *item;
-	struct idx_item *found;
-	uint64_t total, off = 0;
+	struct idx_filter all = { .scope = IDX_ALL };
+	struct walk w = { .idx = idx };
+	struct idx_lines *lines;
+	uint64_t total, off = 0, newlines = 0;
 	char buf[4096];
-	ssize_t n;
-	size_t i;
+	ssize_t n, i;
 
-	if (!snap)
-		return;
-	if (idx_snapshot_count(snap) != idx_count(idx))
+	if (idx_each(idx, &all, 0, check_listed, &w) < 0 ||
+	    w.n != idx_count(idx))
 		abort();
-	for (i = 0; i < idx_snapshot_count(snap); i++) {
-		item = idx_snapshot_item(snap, i);
-		found = idx_find(idx, item->id);
-		if (found != item)
-			abort();
-		idx_item_unref(found);
-	}
-	total = idx_snapshot_ndjson_size(snap);
+	if (idx_lines_open(idx, &lines) < 0)
+		abort();
+	total = idx_lines_size(lines);
+	if (total != w.ndjson)
+		abort();
 	while (off < total) {
-		n = idx_snapshot_ndjson_read(snap, buf, sizeof(buf), (off_t)off);
-		if (n <= 0)
+		n = idx_lines_read(lines, buf, sizeof(buf), (off_t)off);
+		if (n <= 0 || (uint64_t)n > total - off)
 			abort();
+		for (i = 0; i < n; i++)
+			newlines += buf[i] == '\n';
 		off += (uint64_t)n;
 	}
-	idx_snapshot_unref(snap);
+	if (idx_lines_read(lines, buf, sizeof(buf), (off_t)total) != 0)
+		abort();
+	idx_lines_close(lines);
+	/* one line a profile: compact JSON holds no raw newline */
+	if (newlines != w.n)
+		abort();
+}
+
+static void index_page(struct idx *idx, const cJSON *results)
+{
+	uint64_t pass = next_pass;
+	size_t count;
+
+	next_pass += 2;	/* pass + 1 sweeps, and the next page begins after */
+	put_results(idx, results, pass);
+	read_back(idx);
+	count = idx_count(idx);
+	if (idx_sweep(idx, pass + 1, NULL, NULL) != count ||
+	    idx_count(idx) != 0)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -68,7 +141,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *body = malloc(size ? size : 1);
 	char cursor[CURSOR_MAX];
 	const cJSON *results;
-	struct idx *idx;
 	cJSON *root;
 
 	if (!body)
@@ -76,12 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(body, data, size);
 	if (page_parse(body, size, &root, &results) < 0)
 		goto out_free_body;
-	idx = idx_new("prod2");
-	if (idx) {
-		put_results(idx, results);
-		read_back(idx);
-		idx_free(idx);
-	}
+	index_page(store, results);
 	page_cursor(root, cursor, sizeof(cursor));
 	if (strnlen(cursor, sizeof(cursor)) == sizeof(cursor))
 		abort();

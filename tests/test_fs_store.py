@@ -1,0 +1,251 @@
+"""The on-disk store: remounts, crashes, two mounts, the first listing in the
+background, partitioned listings.
+
+Every environment has an SQLite store under $XDG_CACHE_HOME/sprinklrfs (or
+-o cache_dir). Real mounts, the real fake over HTTPS, exact call counts.
+"""
+import errno
+import json
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import fsutil
+import util
+from fsutil import api_calls, errno_of, pages, read, start
+
+
+def store_path(keyring, env="prod2"):
+    return Path(keyring.env["XDG_CACHE_HOME"]) / "sprinklrfs" / f"{env}.sqlite"
+
+
+def listing(fake):
+    return api_calls(fake, endpoint=("search", "search-next"))
+
+
+def wait_complete(keyring, m, env="prod2"):
+    res = fsutil.sprinklrfs(keyring.env, "sync", "--wait", str(m.path / env))
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def query(path, sql):
+    """One value from the store, read-only, as another process sees it."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute(sql).fetchone()[0]
+    finally:
+        db.close()
+
+
+def integrity(path):
+    return query(path, "PRAGMA integrity_check")
+
+
+def count_profiles(path):
+    return query(path, "SELECT count(*) FROM profile")
+
+
+def test_store_is_private_and_where_documented(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount, profiles=30)
+    fsutil.enter(fake, m)
+    path = store_path(keyring)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert fsutil.status(m)["sync"]["store"] == str(path)
+
+
+def test_a_remount_serves_the_store_and_catches_up_with_one_call(
+        keyring, make_fake, mount, tmp_path):
+    fake, m = start(keyring, make_fake, mount, "-o", "page_size=50",
+                    profiles=250)
+    fsutil.rsync(m.path / "prod2" / "profiles", tmp_path / "copy")
+    m.unmount()
+    changed = fake.touch("prod2", count=2)
+    fake.reset_counters()
+    m = mount("-o", "page_size=50", name="again")
+    assert len(os.listdir(m.path / "prod2" / "profiles")) == 250
+    assert fsutil.calls_by_endpoint(fake) == {"search": 1}
+    for pid in changed:
+        assert fsutil.same_json(read(m.path / "prod2" / "profiles" / f"{pid}.json"),
+                                fake.profile("prod2", pid))
+    fsutil.check_tree(m.path / "prod2", fsutil.Expected(fake))
+
+
+def test_remount_and_rsync_with_nothing_changed_costs_one_call(
+        keyring, make_fake, mount, tmp_path):
+    """Profiles and documents come from the store; the one call is the
+    incremental search that catches up."""
+    fake, m = start(keyring, make_fake, mount, profiles=120)
+    copy = tmp_path / "copy"
+    fsutil.rsync(m.path / "prod2", copy, "--exclude=/.status.json")
+    m.unmount()
+    fake.reset_counters()
+    m = mount(name="again")
+    assert fsutil.rsync(m.path / "prod2", copy, "--exclude=/.status.json") == []
+    assert fsutil.calls_by_endpoint(fake) == {"search": 1}
+    fsutil.check_tree(copy, fsutil.Expected(fake))
+
+
+def test_documents_older_than_ttl_are_fetched_again_after_a_remount(
+        keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1", profiles=20)
+    me = read(m.path / "prod2" / "me.json")
+    m.unmount()
+    fsutil.wait_past(1, time.monotonic())
+    m = mount("-o", "ttl=1", name="again")
+    fsutil.enter(fake, m)
+    assert read(m.path / "prod2" / "me.json") == me
+    assert fsutil.calls_by_endpoint(fake) == {"me": 1}
+
+
+def kill_daemon(m):
+    m.proc.send_signal(signal.SIGKILL)
+    m.proc.wait(timeout=10)
+    m.proc = None
+    util.fusermount_u(m.path, lazy=True)
+
+
+def test_kill_9_during_the_first_listing_loses_at_most_a_page(
+        keyring, make_fake, mount):
+    """Killed three times in the middle of a listing: the store stays sound,
+    keeps every page it had committed, and each mount resumes from there."""
+    n, size = 300, 10
+    opts = ("-o", f"page_size={size}")
+    fake, m = start(keyring, make_fake, mount, *opts, profiles=n)
+    path = store_path(keyring)
+    stored = 0
+    for round_ in range(3):
+        # each page waits 0.2 s at the fake: the kill lands mid-listing
+        fake.fault("latency", 1000, env="prod2", endpoint="search-next",
+                   seconds=0.2)
+        # the reader itself fails (ENOTCONN) when the daemon is killed
+        threading.Thread(target=errno_of, daemon=True,
+                         args=(lambda: os.listdir(m.path / "prod2"),)).start()
+        target = stored + 3 * size
+        util.wait_for(lambda: path.exists() and count_profiles(path) >= target,
+                      timeout=30, what="three more pages in the store")
+        kill_daemon(m)
+        fake.clear_faults()
+        assert integrity(path) == "ok"
+        stored = count_profiles(path)
+        assert stored >= target
+        m = mount(*opts, name=f"mnt{round_ + 1}")
+    fake.reset_counters()
+    wait_complete(keyring, m)
+    # resumed from the committed pages: the rest, a page lost in flight,
+    # and the resumed search's first page, which repeats the last time seen
+    assert listing(fake) <= pages(n - stored, size) + 2
+    fsutil.check_tree(m.path / "prod2", fsutil.Expected(fake))
+    assert integrity(path) == "ok"
+
+
+def test_two_mounts_of_one_environment_list_it_once(keyring, make_fake, mount):
+    n, size = 200, 20
+    opts = ("-o", f"page_size={size}")
+    fake, a = start(keyring, make_fake, mount, *opts, profiles=n)
+    b = mount(*opts, name="second")
+    fake.fault("latency", 1000, env="prod2", endpoint="search-next", seconds=0.05)
+    results = {}
+
+    def wait(m):
+        results[m.path] = fsutil.sprinklrfs(keyring.env, "sync", "--wait",
+                                            str(m.path / "prod2"))
+
+    threads = [threading.Thread(target=wait, args=(m,)) for m in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert all(r.returncode == 0 for r in results.values())
+    assert listing(fake) == pages(n, size)
+    expected = fsutil.Expected(fake)
+    fsutil.check_tree(a.path / "prod2", expected)
+    fsutil.check_tree(b.path / "prod2", expected)
+    assert listing(fake) == pages(n, size)
+    assert integrity(store_path(keyring)) == "ok"
+
+
+def test_the_first_listing_runs_in_the_background(keyring, make_fake, mount):
+    """Before the first listing completes, ls shows what is synced so far,
+    profiles.ndjson refuses with EAGAIN rather than being partial, and
+    .status.json shows the progress; sync --wait blocks until complete."""
+    n, size = 100, 10
+    fake, m = start(keyring, make_fake, mount, "-o",
+                    f"page_size={size},read_timeout=3", profiles=n)
+    fake.fault("latency", 1000, env="prod2", endpoint="search-next", seconds=1.0)
+    names = os.listdir(m.path / "prod2" / "profiles")
+    assert size <= len(names) < n
+    assert errno_of(lambda: read(m.path / "prod2" / "profiles.ndjson")) == errno.EAGAIN
+    sync = fsutil.status(m)["sync"]
+    assert sync["state"] == "listing"
+    assert sync["progress"]["profiles_synced"] >= len(names)
+    assert 0 < sync["progress"]["fraction"] < 1
+    fake.clear_faults()
+    out = wait_complete(keyring, m)
+    assert out.strip() == f"prod2: complete, {n} profiles"
+    assert listing(fake) == pages(n, size)
+    sync = fsutil.status(m)["sync"]
+    assert sync["state"] == "complete" and sync["progress"] is None
+    expected = fsutil.Expected(fake)
+    fsutil.check_ndjson(read(m.path / "prod2" / "profiles.ndjson"), expected)
+    fsutil.check_tree(m.path / "prod2", expected)
+
+
+def test_sync_wait_on_a_complete_store_costs_nothing(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount, profiles=40)
+    fsutil.enter(fake, m)
+    assert wait_complete(keyring, m).strip() == "prod2: complete, 40 profiles"
+    assert api_calls(fake) == 0
+
+
+def test_sync_wait_reports_a_failed_first_listing(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount, "-o", "retries=1", profiles=40)
+    m.expect_log(r"\bprod2\b")
+    fake.fault("status", 1000, env="prod2", endpoint="search", status=500)
+    res = fsutil.sprinklrfs(keyring.env, "sync", "--wait", str(m.path / "prod2"))
+    assert res.returncode == 1
+    assert "sync failed" in res.stderr
+    fake.clear_faults()
+    assert wait_complete(keyring, m).strip() == "prod2: complete, 40 profiles"
+
+
+def test_partitioned_listing_follows_several_cursors(keyring, make_fake, mount):
+    n, size, parts = 400, 50, 4
+    fake, m = start(keyring, make_fake, mount, "-o",
+                    f"page_size={size},partitions={parts}", profiles=n)
+    wait_complete(keyring, m)
+    calls = fsutil.calls_by_endpoint(fake)
+    # one probe for the oldest time, then each slice's pages (the last page
+    # of each slice may be partial)
+    assert calls["search"] == 1 + parts
+    total = calls["search"] + calls.get("search-next", 0)
+    assert pages(n, size) + 1 <= total <= pages(n, size) + parts
+    fsutil.check_tree(m.path / "prod2", fsutil.Expected(fake))
+
+
+def test_an_unusable_store_is_moved_aside_and_rebuilt(keyring, make_fake, mount):
+    fake = make_fake(names=("prod2",), profiles=30, **fsutil.UNLIMITED)
+    util.login(fake, keyring.env, "prod2")
+    path = store_path(keyring)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a database\n" * 100)
+    m = mount()
+    m.expect_log(r"not a usable store")
+    assert len(os.listdir(m.path / "prod2" / "profiles")) == 30
+    assert Path(str(path) + ".broken").read_bytes().startswith(b"not a database")
+    assert integrity(path) == "ok"
+    fsutil.wait_log(m, r"warning: prod2: .* not a usable store")
+
+
+def test_cache_dir_option(keyring, make_fake, mount, tmp_path):
+    fake, m = start(keyring, make_fake, mount, "-o", f"cache_dir={tmp_path}/c",
+                    profiles=20)
+    fsutil.enter(fake, m)
+    assert (tmp_path / "c" / "prod2.sqlite").exists()
+    assert not store_path(keyring).exists()
