@@ -18,6 +18,7 @@ void auth_usage(void)
 	       "                        [--store keyring|file]\n"
 	       "       sprinklrfs auth import ENV --key KEY [--redirect-uri URI] [--api-url URL]\n"
 	       "                        [--ca-file FILE] [--store keyring|file]\n"
+	       "       sprinklrfs auth list [--store keyring|file]\n"
 	       "       sprinklrfs auth status [ENV...] [--json] [--store keyring|file]\n"
 	       "       sprinklrfs auth refresh ENV [--store keyring|file]\n"
 	       "       sprinklrfs auth logout ENV [--store keyring|file]\n"
@@ -28,6 +29,8 @@ void auth_usage(void)
 	       "        prompt, or from one line of standard input.\n"
 	       "import  stores tokens obtained by hand: reads the application secret,\n"
 	       "        the access token and the refresh token (three lines).\n"
+	       "list    the names of the stored environments, one per line; reads\n"
+	       "        only the store, never the network (for scripts and completion).\n"
 	       "status  one line per environment; exit 0 when all are usable, 1 when\n"
 	       "        one needs a login, 3 when one could not be checked (offline).\n"
 	       "refresh gets a new token set now. logout forgets an environment.\n"
@@ -132,6 +135,29 @@ static int need_one_env(const struct cli_opts *o)
 	return -1;
 }
 
+/* Only the store is read: no token is loaded, no call is made. */
+static int cli_list(const struct cli_opts *o)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	int res;
+
+	if (o->n_envs > 0) {
+		log_error("auth list takes no environment (see sprinklrfs auth --help)");
+		return CLI_USAGE;
+	}
+	res = store_list(o->store, &names, &n);
+	if (res < 0) {
+		log_error("cannot list environments: %s",
+			  store_strerror(o->store, res));
+		return CLI_FAILED;
+	}
+	for (i = 0; i < n; i++)
+		printf("%s\n", names[i]);
+	store_list_free(names, n);
+	return CLI_OK;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const struct cli_opts *o);
@@ -139,6 +165,7 @@ static const struct {
 } commands[] = {
 	{ "login", cli_login, true },
 	{ "import", cli_import, true },
+	{ "list", cli_list, false },
 	{ "status", cli_status, false },
 	{ "refresh", cli_refresh, true },
 	{ "logout", cli_logout, true },

@@ -37,7 +37,6 @@
 #include <curl/curl.h>
 
 #include "http.h"
-#include "log.h"
 
 #define HTTP_CONNECT_TIMEOUT_MS 10000L
 #define HTTP_TIMEOUT_DEFAULT_MS 60000L
@@ -423,14 +422,6 @@ static int http_curl_errno(CURLcode rc, const struct http_sink *sink)
 	}
 }
 
-static void http_log_request(const struct http_request *req)
-{
-	/* the query string may carry codes or tokens: log only up to it */
-	int len = (int)strcspn(req->url, "?#");
-
-	log_debug("http: %s %.*s", req->method, len, req->url);
-}
-
 static void http_sink_free(struct http_sink *sink)
 {
 	if (sink->body) {
@@ -503,7 +494,7 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 	err = http_set_options(h, req, &sink, headers, errbuf);
 	if (err)
 		goto out_free_headers;
-	http_log_request(req);
+	/* the call trace is the callers' (session.c): they know what is secret */
 	rc = curl_easy_perform(h);
 	err = http_curl_errno(rc, &sink);
 	if (!err)

@@ -5,6 +5,7 @@
  * read afterwards; a single fprintf() or vsyslog() call per message keeps lines
  * from different threads whole.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,9 +33,30 @@ static const int level_priority[] = {
 	[LOG_LEVEL_DEBUG] = LOG_DEBUG,
 };
 
+static const char *const level_names[] = {
+	[LOG_LEVEL_ERROR] = "error",
+	[LOG_LEVEL_WARN] = "warning",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
 void log_set_level(enum log_level level)
 {
 	max_level = level;
+}
+
+/* "error", "warning", "info" or "debug"; *level is untouched on failure. */
+int log_parse_level(const char *name, enum log_level *level)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcmp(name, level_names[i]) == 0) {
+			*level = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 void log_to_syslog(bool on)

@@ -5,6 +5,10 @@
  * once log_install_fuse() has run, libfuse's messages too. Messages go to stderr
  * until log_to_syslog() switches the sink (after daemonizing). Library code
  * returns errors; the caller at the top logs once.
+ *
+ * Levels, most severe first: error, warning, info (the default), debug. At
+ * debug the API call trace appears (session.c): one line per HTTP exchange,
+ * never a header or a body.
  */
 #ifndef SPRINKLRFS_LOG_H
 #define SPRINKLRFS_LOG_H
@@ -19,6 +23,7 @@ enum log_level {
 };
 
 void log_set_level(enum log_level level);
+int log_parse_level(const char *name, enum log_level *level);
 void log_to_syslog(bool on);
 void log_install_fuse(void);
 

@@ -33,6 +33,13 @@
  * transient failures (transport errors, 5xx, a 200 that is not JSON) with
  * capped exponential backoff and jitter; throttling answers block the key
  * and are retried too. None of this waits past read_timeout_s in total.
+ *
+ * At log level debug every HTTP exchange leaves one line (trace_call()):
+ * environment, method, path with its query string (this API never puts a
+ * secret there), HTTP status or "failed", milliseconds, and which retry it
+ * was. Token calls (grant_with_retries()) leave method, path, outcome and
+ * time. Never a header or a body: they carry the token, the key and, for
+ * token calls, the secret and the refresh token.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -82,6 +89,8 @@ struct api {
 /* What one request needs, copied out of the environment under its lock. */
 struct ticket {
 	char url[2048];
+	const char *env;		/* for the trace: api_env.name or the creds' */
+	const char *path;		/* for the trace: the caller's */
 	char *ca_file;
 	char *bearer;			/* "Authorization: Bearer ..." */
 	char *key;			/* "Key: ..." */
@@ -238,16 +247,32 @@ static void apply_tokens(struct api_env *e, struct oauth_tokens *t)
 	e->generation++;
 }
 
+/* The trace line of a token call: never its body, which holds secrets. */
+static void trace_token(const char *env, int res, const char *why,
+			double started, int retry)
+{
+	char again[32] = "";
+
+	if (retry > 0)
+		snprintf(again, sizeof(again), " (retry %d)", retry);
+	log_debug("%s: POST /oauth/token %s %.0f ms%s%s%s", env,
+		  res == 0 ? "200" : "failed", (pacer_now() - started) * 1000,
+		  again, res < 0 ? ": " : "", res < 0 ? why : "");
+}
+
 static int grant_with_retries(struct api_env *e, char *why, size_t why_size)
 {
 	struct oauth_tokens t = { 0 };
+	double started;
 	int res = -EIO;
 	int i;
 
 	for (i = 0; i < REFRESH_ATTEMPTS; i++) {
 		if (i > 0)
 			usleep(250000u << (2 * (i - 1)));
+		started = pacer_now();
 		res = oauth_refresh(&e->creds, &t, why, why_size);
+		trace_token(e->name, res, why, started, i);
 		if (res == 0 || res == -EACCES)
 			break;
 	}
@@ -365,6 +390,8 @@ static int ticket_fill(struct ticket *t, const struct creds *c,
 	res = ep_url(t->url, sizeof(t->url), c->api_url, c->env, path);
 	if (res < 0)
 		return res;
+	t->env = c->env;
+	t->path = path;
 	snprintf(bearer, sizeof(bearer), "Bearer %s", c->access_token);
 	t->bearer = header("Authorization", bearer);
 	explicit_bzero(bearer, sizeof(bearer));
@@ -395,6 +422,7 @@ static int prepare(struct api *api, struct api_env *e, const char *path,
 	if (res == 0)
 		res = ticket_fill(t, &e->creds, path);
 	if (res == 0) {
+		t->env = e->name;	/* immutable, unlike the creds */
 		t->generation = e->generation;
 		t->pacer = pacer_get(e->creds.key, api->opts.rate_per_second,
 				     api->opts.rate_per_hour);
@@ -464,6 +492,30 @@ static void sleep_s(double seconds)
 	nanosleep(&ts, NULL);
 }
 
+/* One line of the call trace; next says what happens after it. */
+static void trace_call(const struct ticket *t, const char *method, int res,
+		       const struct api_reply *reply, double ms,
+		       unsigned int retry, const char *next)
+{
+	char status[16] = "failed", again[32] = "";
+
+	if (res == 0)
+		snprintf(status, sizeof(status), "%ld", reply->status);
+	if (retry > 0)
+		snprintf(again, sizeof(again), " (retry %u)", retry);
+	log_debug("%s: %s %s %s %.0f ms%s%s%s%s", t->env, method, t->path,
+		  status, ms, again, res < 0 ? ": " : "",
+		  res < 0 ? reply->error : "", next);
+}
+
+/* Worth retrying: a transport error, a 5xx, or a 2xx that is not JSON. */
+static bool transient(int res, const struct api_reply *reply)
+{
+	if (res < 0)
+		return res != -EFBIG;	/* it would be as big again */
+	return reply->status >= 500 || unreadable(reply);
+}
+
 /*
  * One request with pacing and retries. 0 when an answer arrived that is not
  * worth retrying (or the retries are spent: then the last answer stays in
@@ -476,11 +528,12 @@ static int perform(struct api *api, const struct ticket *t, const char *method,
 	double deadline = pacer_now() + api->opts.read_timeout_s;
 	double reserve = api->opts.read_timeout_s / 2 < TRANSFER_RESERVE_S ?
 			 api->opts.read_timeout_s / 2 : TRANSFER_RESERVE_S;
-	double backoff = BACKOFF_FIRST_S, pause;
-	unsigned int failures = 0;
+	double backoff = BACKOFF_FIRST_S, pause, started, ms;
+	unsigned int failures = 0, attempt;
+	char next[64];
 	int res;
 
-	for (;;) {
+	for (attempt = 0;; attempt++) {
 		/* a slot so late that no time is left for the transfer is none */
 		if (t->pacer && pacer_acquire(t->pacer, deadline - reserve) < 0) {
 			snprintf(reply->error, sizeof(reply->error),
@@ -488,9 +541,12 @@ static int perform(struct api *api, const struct ticket *t, const char *method,
 				 api->opts.read_timeout_s);
 			return -EAGAIN;
 		}
-		res = send_ticket(t, method, body, &api->opts,
-				  deadline - pacer_now(), reply);
+		started = pacer_now();
+		res = send_ticket(t, method, body, &api->opts, deadline - started,
+				  reply);
+		ms = (pacer_now() - started) * 1000;
 		if (res == 0 && throttling(reply)) {
+			trace_call(t, method, res, reply, ms, attempt, "; throttled");
 			if (t->pacer)
 				pacer_throttled(t->pacer, reply->retry_after);
 			reply_reset(reply);
@@ -499,15 +555,15 @@ static int perform(struct api *api, const struct ticket *t, const char *method,
 		if (res == 0 && t->pacer)
 			pacer_succeeded(t->pacer, reply->rate_remaining,
 					reply->rate_reset);
-		if (res == 0 && reply->status < 500 && !unreadable(reply))
-			return 0;
-		if (res == -EFBIG)	/* it would be as big again */
-			return res;
 		pause = backoff * (0.5 + (double)random() / RAND_MAX);
-		if (failures++ >= api->opts.retries || pacer_now() + pause > deadline)
+		if (!transient(res, reply) || failures++ >= api->opts.retries ||
+		    pacer_now() + pause > deadline) {
+			trace_call(t, method, res, reply, ms, attempt, "");
 			return res;
-		log_debug("%s %s: %s; retrying in %.2f s", method, t->url,
-			  res < 0 ? reply->error : "a transient answer", pause);
+		}
+		snprintf(next, sizeof(next), "%s; retrying in %.2f s",
+			 res == 0 && reply->status < 500 ? ", not JSON" : "", pause);
+		trace_call(t, method, res, reply, ms, attempt, next);
 		if (res == 0)
 			reply_reset(reply);
 		sleep_s(pause);
@@ -703,13 +759,16 @@ int api_whoami(const struct creds *c, char **name, char **type, char *why,
 	const struct api_options defaults = API_OPTIONS_DEFAULT(STORE_KEYRING);
 	struct api_reply reply = { 0 };
 	struct ticket t;
+	double started;
 	int res;
 
 	res = ticket_fill(&t, c, "/api/v2/me");
 	if (res < 0)
 		return res;
+	started = pacer_now();
 	res = send_ticket(&t, "GET", NULL, &defaults, defaults.read_timeout_s,
 			  &reply);
+	trace_call(&t, "GET", res, &reply, (pacer_now() - started) * 1000, 0, "");
 	ticket_clear(&t);
 	if (res < 0) {
 		snprintf(why, why_size, "%s", reply.error);

@@ -22,14 +22,16 @@
 
 void mount_usage(const char *progname)
 {
-	printf("usage: %s MOUNTPOINT [options]\n"
-	       "       %s auth login|import|status|refresh|logout ... "
+	printf("usage: %s MOUNTPOINT [-f] [-o OPTIONS]\n"
+	       "       %s auth login|import|list|status|refresh|logout ... "
 	       "(see %s auth --help)\n"
+	       "       %s sync MOUNTPOINT/ENV [--full | --wait] "
+	       "(see %s sync --help)\n"
 	       "       %s --version | --help\n"
 	       "\n"
-	       "Mounts Sprinklr as a read-only filesystem.\n"
+	       "Mounts Sprinklr as a read-only filesystem. See sprinklrfs(1).\n"
 	       "\n",
-	       progname, progname, progname, progname);
+	       progname, progname, progname, progname, progname, progname);
 }
 
 static void print_version(void)
@@ -56,7 +58,7 @@ static int serve(struct fuse *fuse, const struct fuse_cmdline_opts *opts)
 	int res;
 
 	if (opts->singlethread)
-		return fuse_loop(fuse) ? MOUNT_LOOP : MOUNT_OK;
+		return fuse_loop(fuse) < 0 ? MOUNT_LOOP : MOUNT_OK;
 	loop_cfg = fuse_loop_cfg_create();
 	if (!loop_cfg)
 		return MOUNT_LOOP;
@@ -67,7 +69,7 @@ static int serve(struct fuse *fuse, const struct fuse_cmdline_opts *opts)
 		fuse_loop_cfg_set_idle_threads(loop_cfg, opts->max_idle_threads);
 	res = fuse_loop_mt(fuse, loop_cfg);
 	fuse_loop_cfg_destroy(loop_cfg);
-	return res ? MOUNT_LOOP : MOUNT_OK;
+	return res < 0 ? MOUNT_LOOP : MOUNT_OK;
 }
 
 static int run(struct fuse_args *args, const struct fuse_cmdline_opts *opts,
@@ -116,7 +118,10 @@ int mount_main(int argc, char *argv[])
 	if (fuse_parse_cmdline(&args, &opts) != 0)
 		goto out_free;
 	/* after parsing, args is ours to extend; later user options win */
-	if (fuse_opt_insert_arg(&args, 1, "-oro,fsname=sprinklrfs,default_permissions") != 0)
+	if (fuse_opt_insert_arg(&args, 1, "-ofsname=sprinklrfs,default_permissions") != 0)
+		goto out_free;
+	/* last, so that no "rw" (mount(8) always passes one) wins over it */
+	if (fuse_opt_add_arg(&args, "-oro") != 0)
 		goto out_free;
 	if (opts.show_version) {
 		print_version();
@@ -126,8 +131,8 @@ int mount_main(int argc, char *argv[])
 	} else if (!opts.mountpoint) {
 		log_error("no mount point given (see %s --help)", argv[0]);
 	} else {
-		if (opts.debug)
-			log_set_level(LOG_LEVEL_DEBUG);
+		/* libfuse's -d / -o debug also turns on our trace */
+		log_set_level(opts.debug ? LOG_LEVEL_DEBUG : fs.opts.level);
 		res = run(&args, &opts, &fs);
 	}
 out_free:

@@ -2,10 +2,12 @@
  * options.c - parse sprinklrfs's mount options with fuse_opt.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "endpoint.h"
@@ -32,6 +34,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("cache_dir=%s", cache_dir),
 	OPT("partitions=%d", partitions),
 	OPT("memory_limit=%lu", memory_limit),
+	OPT("log_level=%s", log_level),
 	FUSE_OPT_KEY("uid=", KEY_UID),
 	FUSE_OPT_KEY("gid=", KEY_GID),
 	FUSE_OPT_KEY("umask=", KEY_UMASK),
@@ -68,6 +71,9 @@ void opt_help(void)
 	       "    -o partitions=K        cursors a full listing follows at once\n"
 	       "                           (default: 1)\n"
 	       "    -o memory_limit=MIB    bound of the store's memory (default: 256)\n"
+	       "    -o log_level=LEVEL     error, warning, info or debug (default: info);\n"
+	       "                           debug traces every API call; -d and -o debug\n"
+	       "                           (libfuse's) imply it\n"
 	       "\n");
 }
 
@@ -170,6 +176,10 @@ static int check_values(struct fs_options *o)
 			  "(MiB)");
 		return -1;
 	}
+	if (o->log_level && log_parse_level(o->log_level, &o->level) < 0) {
+		log_error("-o log_level takes error, warning, info or debug");
+		return -1;
+	}
 	if (store_parse_kind(o->store ? o->store : "keyring", &o->store_kind) < 0) {
 		log_error("-o store takes keyring or file");
 		return -1;
@@ -177,11 +187,28 @@ static int check_values(struct fs_options *o)
 	return o->envs ? check_envs(o->envs) : 0;
 }
 
+/*
+ * The user's home: $HOME when it is theirs, else the password database's
+ * (mount(8) and mount.fuse3 may hand a user's mount HOME=/root, or none).
+ */
+static const char *home_dir(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	struct stat st;
+
+	if (home && home[0] == '/' && stat(home, &st) == 0 &&
+	    st.st_uid == getuid())
+		return home;
+	pw = getpwuid(getuid());
+	return pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : home;
+}
+
 /* The cache directory as an absolute path: the daemon runs in /. */
 static int resolve_cache_dir(struct fs_options *o)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
+	const char *home = home_dir();
 	char cwd[4096], path[4096];
 	int n;
 
@@ -234,6 +261,7 @@ int opt_parse(struct fuse_args *args, struct fs_options *o)
 	o->max_body = 64ul << 20;
 	o->partitions = 1;
 	o->memory_limit = 256;
+	o->level = LOG_LEVEL_INFO;
 	o->uid = getuid();
 	o->gid = getgid();
 	if (fuse_opt_parse(args, o, opt_spec, opt_proc) < 0)
@@ -249,6 +277,7 @@ void opt_free(struct fs_options *o)
 	free(o->envs);
 	free(o->store);
 	free(o->cache_dir);
+	free(o->log_level);
 	free(o->positional[0]);
 	free(o->positional[1]);
 	memset(o, 0, sizeof(*o));

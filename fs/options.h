@@ -13,6 +13,7 @@
 
 #include <fuse.h>
 
+#include "log.h"
 #include "store.h"
 
 struct fs_options {
@@ -34,6 +35,8 @@ struct fs_options {
 	char *cache_dir;	/* absolute; one store per environment */
 	int partitions;		/* cursors of a full listing */
 	unsigned long memory_limit;	/* MiB */
+	char *log_level;	/* log_level=NAME as given */
+	enum log_level level;	/* log_level parsed; info by default */
 	enum store_kind store_kind;
 	/* private to the parser */
 	char *positional[2];
