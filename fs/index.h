@@ -118,6 +118,7 @@ size_t idx_count(struct idx *idx);
 int64_t idx_newest(struct idx *idx);
 uint64_t idx_store_bytes(struct idx *idx);
 struct idx_item *idx_find(struct idx *idx, const char *id);
+struct idx_item *idx_find_bytes(struct idx *idx, const char *id);
 int idx_stat(struct idx *idx, const char *id, uint64_t *size,
 	     int64_t *modified_ms);
 struct idx_item *idx_find_channel(struct idx *idx, const char *type,

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,57 @@ struct idx_item *idx_find(struct idx *idx, const char *id)
 	if (!idx_id_valid(id))
 		return NULL;
 	return load(idx, SQL_FIND, id, NULL);
+}
+
+static const char SQL_FIND_BYTES[] =
+	"SELECT p.modified, p.created, p.compact_size, b.data FROM profile p"
+	" JOIN body b ON b.rowid = p.rowid WHERE p.id = ?1";
+
+/* An item of the row's bytes and times alone: no JSON is parsed. */
+static struct idx_item *bytes_item(struct idx *idx, sqlite3_stmt *stmt,
+				   const char *id)
+{
+	size_t size = (size_t)sqlite3_column_bytes(stmt, 3);
+	struct idx_item *item = calloc(1, sizeof(*item) + size + 1);
+
+	if (!item)
+		return NULL;
+	snprintf(item->id, sizeof(item->id), "%s", id);
+	item->modified_ms = sqlite3_column_int64(stmt, 0);
+	item->created_ms = sqlite3_column_int64(stmt, 1);
+	item->compact_size = (size_t)sqlite3_column_int64(stmt, 2);
+	item->ino = idx_inode(idx->env, "profile", id);
+	item->data = (char *)(item + 1);
+	if (size)
+		memcpy(item->data, sqlite3_column_blob(stmt, 3), size);
+	item->size = size;
+	item->refs = 1;
+	return item;
+}
+
+/*
+ * A profile's bytes for reading, cheaper than idx_find: the item has no
+ * list memberships nor channels.
+ */
+struct idx_item *idx_find_bytes(struct idx *idx, const char *id)
+{
+	struct idx_item *item = NULL;
+	struct idx_conn *c;
+	sqlite3_stmt *stmt;
+
+	if (!idx_id_valid(id))
+		return NULL;
+	c = idx_read_acquire(idx);
+	if (!c)
+		return NULL;
+	if (idx_stmt(c, SQL_FIND_BYTES, &stmt) == 0) {
+		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+		if (idx_step_row(stmt) > 0)
+			item = bytes_item(idx, stmt, id);
+		idx_stmt_done(c, stmt);
+	}
+	idx_read_release(idx, c);
+	return item;
 }
 
 struct idx_item *idx_find_channel(struct idx *idx, const char *type,

@@ -69,7 +69,10 @@ static void item_stat(const struct fs *fs, const struct idx_item *item,
 	set_size(st, item->size);
 }
 
-/* The index is synced as far as is due; then the item, fetched if unknown. */
+/*
+ * The store is synced as far as is due; then the profile's bytes, fetched
+ * if unknown.
+ */
 static int find_profile(struct fs_env *e, const char *id, struct idx_item **out)
 {
 	struct idx_item *item;
@@ -77,12 +80,12 @@ static int find_profile(struct fs_env *e, const char *id, struct idx_item **out)
 
 	if (res < 0)
 		return res;
-	item = idx_find(e->idx, id);
+	item = idx_find_bytes(e->idx, id);
 	if (!item) {
 		res = sync_fetch_profile(e, id);
 		if (res < 0)
 			return res;
-		item = idx_find(e->idx, id);
+		item = idx_find_bytes(e->idx, id);
 	}
 	if (!item)
 		return -ENOENT;

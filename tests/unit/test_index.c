@@ -337,6 +337,56 @@ static void test_state(void)
 	idx_close(idx);
 }
 
+/* idx_find_bytes and idx_stat tell what idx_find tells, without parsing. */
+static void test_bytes_and_stat(void)
+{
+	struct idx *idx = fresh("prod2", NULL);
+	struct idx_item *full, *bytes;
+	int64_t modified = 0;
+	uint64_t size = 0;
+
+	put_ok(idx, "{\"id\":\"b\",\"modifiedTime\":5,\"createdTime\":2,"
+	       "\"profileWorkflow\":{\"profileLists\":[3]}}", 1);
+	full = idx_find(idx, "b");
+	bytes = idx_find_bytes(idx, "b");
+	assert(full && bytes && strcmp(bytes->id, "b") == 0);
+	assert(bytes->size == full->size &&
+	       memcmp(bytes->data, full->data, full->size) == 0);
+	assert(bytes->modified_ms == 5 && bytes->created_ms == 2);
+	assert(bytes->ino == full->ino &&
+	       bytes->compact_size == full->compact_size);
+	assert(bytes->n_partner_lists == 0 && full->n_partner_lists == 1);
+	assert(idx_stat(idx, "b", &size, &modified) == 0);
+	assert(size == full->size && modified == 5);
+	assert(idx_find_bytes(idx, "c") == NULL);
+	assert(idx_stat(idx, "c", &size, &modified) == -ENOENT);
+	assert(idx_stat(idx, "../b", &size, &modified) == -ENOENT);
+	idx_item_unref(full);
+	idx_item_unref(bytes);
+	idx_close(idx);
+}
+
+/* Documents: bytes as given (NUL-terminated copy), times; -ENOENT. */
+static void test_docs(void)
+{
+	struct idx *idx = fresh("prod2", NULL);
+	int64_t fetched = 0, mtime = 0;
+	size_t size = 0;
+	char *data = NULL;
+
+	assert(idx_doc_get(idx, "me", &data, &size, &fetched, &mtime) == -ENOENT);
+	assert(idx_doc_set(idx, "me", "{\"a\":\"\0\"}", 9, 1000, 2000) == 0);
+	assert(idx_doc_get(idx, "me", &data, &size, &fetched, &mtime) == 0);
+	assert(size == 9 && memcmp(data, "{\"a\":\"\0\"}", 9) == 0);
+	assert(data[9] == '\0' && fetched == 1000 && mtime == 2000);
+	free(data);
+	assert(idx_doc_set(idx, "me", "{}", 2, 3000, 4000) == 0);
+	assert(idx_doc_get(idx, "me", &data, &size, &fetched, &mtime) == 0);
+	assert(size == 2 && fetched == 3000 && mtime == 4000);
+	free(data);
+	idx_close(idx);
+}
+
 static void expect_channel(struct idx *idx, const char *type, const char *cid,
 			   const char *want_id)
 {
@@ -1064,6 +1114,8 @@ int main(int argc, char *argv[])
 	test_put_find();
 	test_sweep();
 	test_state();
+	test_bytes_and_stat();
+	test_docs();
 	test_channels();
 	test_lists();
 	test_hostile();
@@ -1076,7 +1128,7 @@ int main(int argc, char *argv[])
 	test_broken();
 	test_threads();
 	test_two_handles();
-	printf("index: 17 tests passed\n");
+	printf("index: 19 tests passed\n");
 	if (argc > 1)
 		measure((int)strtol(argv[1], NULL, 10));
 	for (i = 1; i <= stores; i++)
