@@ -186,14 +186,6 @@ out_delete:
 	return res;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The first use in this process starts from the store: an answer fetched
  * by an earlier mount less than ttl ago is served without a call, an older
@@ -212,7 +204,7 @@ static void load_stored(struct fs_env *e, enum doc_kind kind, struct doc *doc)
 	if (idx_doc_get(e->idx, sources[kind].key, &body, &len, &fetched,
 			&mtime) < 0)
 		return;
-	age = (double)(wall_ms() - fetched) / 1000;
+	age = (double)(env_wall_ms() - fetched) / 1000;
 	if (age < 0)
 		age = e->fs->opts.ttl;	/* from the future: not trusted */
 	if (parse_doc(kind, body, len, doc, env_now() - age) == 0)
@@ -243,7 +235,7 @@ static int refresh_doc(struct fs_env *e, enum doc_kind kind)
 	/* kept for the next mount (its \u0000 escapes already rewritten) */
 	if (res == 0)
 		idx_doc_set(e->idx, sources[kind].key, reply.body, reply.len,
-			    wall_ms(), doc->mtime_ms);
+			    env_wall_ms(), doc->mtime_ms);
 	api_reply_free(&reply);
 	return res;
 }

@@ -28,6 +28,15 @@ double env_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Epoch milliseconds: the times the store keeps, which other mounts read. */
+int64_t env_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* mkdir -p, private: the stores hold the tenant's profiles. */
 static int make_dirs(const char *dir)
 {

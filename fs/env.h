@@ -58,6 +58,7 @@ struct fs {
 };
 
 double env_now(void);
+int64_t env_wall_ms(void);
 struct fs_env *env_new(struct fs *fs, const char *name);
 void env_free(struct fs_env *e);
 int env_call(struct fs_env *e, const char *endpoint, const char *method,

@@ -118,7 +118,7 @@ static void reload(struct fs_env *e, bool force)
 	s->reloaded = now;
 
 	s->newest_ms = state_or(idx, "newest_ms", 0);
-	s->last_full_wall = (time_t)state_or(idx, "full.done", 0);
+	s->last_full_wall = (time_t)(state_or(idx, "full.done_ms", 0) / 1000);
 	s->pass = state_or(idx, "full.pass", 0);
 	s->fraction = s->pass ? progress(idx, 1000 * state_or(idx,
 				"full.started", 0)) : 0;
@@ -178,14 +178,6 @@ static int lock_store(struct fs_env *e)
 
 /* --- the full listing ------------------------------------------------------ */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void set_part(struct idx *idx, int k, const char *what, int64_t v)
 {
 	char key[64];
@@ -201,7 +193,7 @@ static void set_part(struct idx *idx, int k, const char *what, int64_t v)
 static int begin_listing(struct fs_env *e)
 {
 	int parts = e->fs->opts.partitions, k, res;
-	int64_t oldest = -1, start = now_ms(), pass;
+	int64_t oldest = -1, start = env_wall_ms(), pass;
 	struct idx *idx = e->idx;
 
 	if (parts > 1) {
@@ -320,8 +312,7 @@ static int end_listing(struct fs_env *e, int64_t pass, bool quiet)
 		return res;
 	removed = idx_sweep(e->idx, (uint64_t)pass, on_removed, &c);
 	idx_state_set(e->idx, "full.pass", 0);
-	idx_state_set(e->idx, "full.done", (int64_t)time(NULL));
-	idx_state_set(e->idx, "full.done_ms", now_ms());
+	idx_state_set(e->idx, "full.done_ms", env_wall_ms());
 	res = idx_commit(e->idx);
 	if (res == 0 && removed)
 		log_info("%s: %zu profile(s) deleted at Sprinklr", e->name,
@@ -336,11 +327,12 @@ static int end_listing(struct fs_env *e, int64_t pass, bool quiet)
  */
 static int full_listing(struct fs_env *e, int64_t asked)
 {
-	bool quiet = state_or(e->idx, "full.done", 0) == 0;
+	int64_t done = state_or(e->idx, "full.done_ms", 0);
 	int64_t pass = state_or(e->idx, "full.pass", 0);
+	bool quiet = done == 0;
 	int res;
 
-	if (!pass && state_or(e->idx, "full.done_ms", 0) > asked)
+	if (!pass && done > asked)
 		return 0;
 	if (!pass) {
 		res = begin_listing(e);
@@ -410,9 +402,8 @@ static int start_full(struct fs_env *e)
 		pthread_join(s->full_thread, NULL);
 		s->full_joinable = false;
 	}
-	s->full_started = time(NULL);
 	s->full_started_mono = env_now();
-	s->full_asked_ms = now_ms();
+	s->full_asked_ms = env_wall_ms();
 	s->full_calls = 0;
 	s->want_full = false;
 	if (pthread_create(&s->full_thread, NULL, full_main, e) != 0)
@@ -592,13 +583,6 @@ out_unlock:
 	return res;
 }
 
-void sync_request_full(struct fs_env *e)
-{
-	pthread_mutex_lock(&e->sync.lock);
-	e->sync.want_full = true;
-	pthread_mutex_unlock(&e->sync.lock);
-}
-
 /* --- single profiles ---------------------------------------------------- */
 
 /* GET one profile (by id or by channel) into the store. */
@@ -686,7 +670,7 @@ static double seconds_left(const struct fs_env *e, const struct sync_state *s)
 
 	if (f <= 0.001 || !s->full_calls)
 		return -1;
-	elapsed = difftime(time(NULL), s->full_started);
+	elapsed = env_now() - s->full_started_mono;
 	calls_left = (double)s->full_calls * (1 - f) / f;
 	by_quota = o->rate_per_hour ? calls_left * 3600.0 / o->rate_per_hour
 				    : 0;
@@ -709,7 +693,6 @@ void sync_info(struct fs_env *e, struct sync_info *info)
 	if (!s->last_full_wall && !s->full_running && s->full_runs &&
 	    s->full_result < 0) {
 		info->state = "failed";
-		info->error = -s->full_result;
 	} else if (s->stale) {
 		info->state = "stale";
 	} else if (s->last_full_wall) {

@@ -42,7 +42,6 @@ struct sync_state {
 	bool stop;			/* protected by lock: unmounting */
 	unsigned long full_runs;	/* protected by lock */
 	int full_result;		/* protected by lock */
-	time_t full_started;		/* protected by lock */
 	double full_started_mono;	/* protected by lock */
 	int64_t full_asked_ms;		/* protected by lock: epoch ms */
 	unsigned long full_calls;	/* protected by lock: this listing's */
@@ -71,7 +70,6 @@ struct sync_info {
 	double fraction;	/* its progress, 0..1 */
 	unsigned long calls;	/* calls it made in this process */
 	double seconds_left;	/* estimated; < 0 when unknown */
-	int error;		/* the failed first listing's errno, or 0 */
 };
 
 void sync_init(struct sync_state *s);
@@ -81,7 +79,6 @@ int sync_profiles(struct fs_env *e, enum sync_mode mode);
 int sync_fetch_profile(struct fs_env *e, const char *id);
 int sync_fetch_channel(struct fs_env *e, const char *type,
 		       const char *channel_id);
-void sync_request_full(struct fs_env *e);
 void sync_info(struct fs_env *e, struct sync_info *info);
 bool sync_complete(struct fs_env *e);
 
