@@ -5,7 +5,8 @@
  * only struct fs, whose environments and api are created in fsop_init()
  * before the first request and destroyed in fsop_destroy() after the last;
  * everything mutable below them has its own lock (env.h). An open file owns a
- * struct content whose references keep its bytes alive and unchanged.
+ * struct content whose references keep its bytes alive and unchanged (a
+ * profile's from its first read).
  *
  * Open files are also kept on a list (open_lock): at unmount the kernel may
  * drop RELEASE requests still queued, and destroy closes what is left.
@@ -27,6 +28,8 @@
 #include "inval.h"
 #include "log.h"
 #include "node.h"
+#include "sync.h"
+#include "upkeep.h"
 
 #define XATTR_SYNC "user.sprinklr.sync"
 #define XATTR_SYNC_FULL "user.sprinklr.sync.full"
@@ -35,8 +38,15 @@
 static const char xattr_names[] =
 	"user.sprinklr.id\0user.sprinklr.env\0user.sprinklr.modified";
 
+/*
+ * A profile's bytes are read on the first read of its open file, not at the
+ * open: a warm cat reads the kernel's pages and never needs them.
+ */
 struct open_file {
-	struct content c;
+	pthread_mutex_t lock;
+	struct node n;
+	bool pending;			/* protected by lock: c not read yet */
+	struct content c;		/* protected by lock while pending */
 	struct open_file *prev, *next;	/* protected by open_lock */
 };
 
@@ -148,9 +158,6 @@ static void *fsop_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->entry_timeout = fs->opts.ttl;
 	cfg->attr_timeout = fs->opts.ttl;
 	cfg->negative_timeout = 0;
-	cfg->auto_cache = 1;
-	cfg->ac_attr_timeout_set = 1;
-	cfg->ac_attr_timeout = fs->opts.ttl;
 	if (inval_start(fuse_get_context()->fuse) < 0)
 		log_warn("cannot start the cache invalidation thread; changes "
 			 "show after ttl");
@@ -161,10 +168,19 @@ static void *fsop_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 		add_named_envs(fs);
 	else
 		add_stored_envs(fs);
+	if (upkeep_start(fuse_get_context()->fuse, fs) < 0)
+		log_warn("cannot start the memory upkeep thread");
 	sem_init(&hup_sem, 0, 0);
 	if (pthread_create(&hup_thread, NULL, hup_worker, fs) != 0)
 		log_error("cannot start the SIGHUP worker");
 	return fs;
+}
+
+static void free_open(struct open_file *f)
+{
+	node_close(&f->c);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
 }
 
 static void close_all(void)
@@ -174,8 +190,7 @@ static void close_all(void)
 	pthread_mutex_lock(&open_lock);
 	for (f = open_files; f; f = next) {
 		next = f->next;
-		node_close(&f->c);
-		free(f);
+		free_open(f);
 	}
 	open_files = NULL;
 	pthread_mutex_unlock(&open_lock);
@@ -186,6 +201,7 @@ static void fsop_destroy(void *data)
 	struct fs *fs = data;
 	size_t i;
 
+	upkeep_stop();
 	inval_stop();
 	close_all();
 	hup_quit = 1;
@@ -209,8 +225,15 @@ static int fsop_getattr(const char *path, struct stat *st,
 	int res;
 
 	if (fi && fi->fh) {
-		*st = ((struct open_file *)(uintptr_t)fi->fh)->c.st;
-		return 0;
+		struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
+
+		pthread_mutex_lock(&f->lock);
+		res = f->pending ? 1 : 0;
+		if (!f->pending)
+			*st = f->c.st;
+		pthread_mutex_unlock(&f->lock);
+		if (res == 0)
+			return 0;
 	}
 	res = tree_resolve(fs, path, &n);
 	return res < 0 ? res : node_stat(fs, &n, st);
@@ -230,6 +253,12 @@ static int fsop_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	return res < 0 ? res : node_readdir(fs, &n, offset, buf, filler);
 }
 
+/*
+ * Pages: a profile's stay cached across opens (a sync that changes it tells
+ * the kernel, inval.c); profiles.ndjson's are dropped at each open, as its
+ * open takes a new snapshot; .status.json is never cached; documents are
+ * small and read anew.
+ */
 static int fsop_open(const char *path, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of_context();
@@ -245,11 +274,18 @@ static int fsop_open(const char *path, struct fuse_file_info *fi)
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	res = node_open(fs, &n, &f->c);
+	f->n = n;
+	if (n.kind == NODE_PROFILE) {
+		res = sync_profiles(n.env, SYNC_IF_DUE);
+		f->pending = true;
+	} else {
+		res = node_open(fs, &n, &f->c);
+	}
 	if (res < 0) {
 		free(f);
 		return res;
 	}
+	pthread_mutex_init(&f->lock, NULL);
 	pthread_mutex_lock(&open_lock);
 	f->next = open_files;
 	if (open_files)
@@ -257,6 +293,7 @@ static int fsop_open(const char *path, struct fuse_file_info *fi)
 	open_files = f;
 	pthread_mutex_unlock(&open_lock);
 	fi->direct_io = n.kind == NODE_STATUS;
+	fi->keep_cache = n.kind == NODE_PROFILE;
 	fi->fh = (uintptr_t)f;
 	return 0;
 }
@@ -264,9 +301,17 @@ static int fsop_open(const char *path, struct fuse_file_info *fi)
 static int fsop_read(const char *path, char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
+	struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
+	int res = 0;
+
 	(void)path;
-	return (int)node_read(&((struct open_file *)(uintptr_t)fi->fh)->c, buf,
-			      size, off);
+	pthread_mutex_lock(&f->lock);
+	if (f->pending) {
+		res = node_open(fs_of_context(), &f->n, &f->c);
+		f->pending = res < 0;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return res < 0 ? res : (int)node_read(&f->c, buf, size, off);
 }
 
 static int fsop_release(const char *path, struct fuse_file_info *fi)
@@ -282,8 +327,7 @@ static int fsop_release(const char *path, struct fuse_file_info *fi)
 	if (f->next)
 		f->next->prev = f->prev;
 	pthread_mutex_unlock(&open_lock);
-	node_close(&f->c);
-	free(f);
+	free_open(f);
 	return 0;
 }
 

@@ -1,0 +1,140 @@
+/*
+ * upkeep.c - the once-a-second thread (see upkeep.h).
+ *
+ * Concurrency: `lock` guards `running`; the thread sleeps on `wake` so that
+ * upkeep_stop() ends it at once. Everything else is the thread's own.
+ */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fuse_lowlevel.h>
+
+#include "env.h"
+#include "log.h"
+#include "upkeep.h"
+
+#define TICK_S 1
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake;
+static bool running;		/* protected by lock */
+static pthread_t worker;
+static struct fuse *target;
+static struct fs *target_fs;
+
+static long resident_bytes(void)
+{
+	long pages = -1;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%*d %ld", &pages) != 1)
+		pages = -1;
+	fclose(f);
+	return pages < 0 ? -1 : pages * sysconf(_SC_PAGESIZE);
+}
+
+struct memory {
+	long limit;		/* bytes: memory_limit */
+	long threshold;		/* bytes: forget the kernel's entries above */
+	bool trim;		/* entries were forgotten on the last tick */
+};
+
+static void forget_entries(struct fs *fs)
+{
+	struct fuse_session *se = fuse_get_session(target);
+	size_t i;
+
+	for (i = 0; i < fs->n_envs; i++)
+		fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID,
+						 fs->envs[i]->name,
+						 strlen(fs->envs[i]->name));
+}
+
+static void keep_memory(struct fs *fs, struct memory *m)
+{
+	long rss = resident_bytes();
+
+	if (rss < 0)
+		return;
+	if (m->trim) {
+		/* the kernel's forgets have freed libfuse's nodes by now */
+		malloc_trim(0);
+		rss = resident_bytes();
+		m->trim = false;
+		m->threshold = rss + m->limit / 8;
+		if (m->threshold < m->limit / 4 * 3)
+			m->threshold = m->limit / 4 * 3;
+		log_debug("memory: %ld MiB resident after the kernel forgot "
+			  "its entries", rss >> 20);
+		return;
+	}
+	if (rss <= m->threshold)
+		return;
+	log_debug("memory: %ld MiB resident, over %ld MiB: the kernel is told "
+		  "to forget its entries", rss >> 20, m->threshold >> 20);
+	forget_entries(fs);
+	m->trim = true;
+}
+
+static void *tick(void *arg)
+{
+	struct fs *fs = target_fs;
+	struct memory m = { .limit = (long)fs->opts.memory_limit << 20 };
+	struct timespec until;
+
+	(void)arg;
+	m.threshold = m.limit / 4 * 3;
+	pthread_mutex_lock(&lock);
+	while (running) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += TICK_S;
+		pthread_cond_timedwait(&wake, &lock, &until);
+		if (!running)
+			break;
+		pthread_mutex_unlock(&lock);
+		keep_memory(fs, &m);
+		pthread_mutex_lock(&lock);
+	}
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+int upkeep_start(struct fuse *fuse, struct fs *fs)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&wake, &attr);
+	pthread_condattr_destroy(&attr);
+	target = fuse;
+	target_fs = fs;
+	running = true;
+	if (pthread_create(&worker, NULL, tick, NULL) != 0) {
+		running = false;
+		pthread_cond_destroy(&wake);
+		return -1;
+	}
+	return 0;
+}
+
+void upkeep_stop(void)
+{
+	pthread_mutex_lock(&lock);
+	if (!running) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	running = false;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+	pthread_join(worker, NULL);
+	pthread_cond_destroy(&wake);
+}
