@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "blob.h"
@@ -47,6 +48,7 @@ struct fs_env {
 	char last_error[256];		/* protected by lock */
 	struct blob *status;		/* protected by lock */
 	double status_at;		/* protected by lock */
+	struct stat ndjson_opened;	/* protected by lock: the last open's */
 	pthread_mutex_t fetch_lock;	/* one single-profile fetch at a time */
 };
 

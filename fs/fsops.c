@@ -254,10 +254,26 @@ static int fsop_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 }
 
 /*
+ * Whether profiles.ndjson's cached pages are still this open's snapshot: its
+ * size and mtime (the newest profile's) are the last open's.
+ */
+static bool same_ndjson(struct fs_env *e, const struct stat *st)
+{
+	bool same;
+
+	pthread_mutex_lock(&e->lock);
+	same = e->ndjson_opened.st_size == st->st_size &&
+	       e->ndjson_opened.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	       e->ndjson_opened.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+	e->ndjson_opened = *st;
+	pthread_mutex_unlock(&e->lock);
+	return same;
+}
+
+/*
  * Pages: a profile's stay cached across opens (a sync that changes it tells
- * the kernel, inval.c); profiles.ndjson's are dropped at each open, as its
- * open takes a new snapshot; .status.json is never cached; documents are
- * small and read anew.
+ * the kernel, inval.c); profiles.ndjson's as long as each open's snapshot is
+ * the same; .status.json is never cached; documents are small and read anew.
  */
 static int fsop_open(const char *path, struct fuse_file_info *fi)
 {
@@ -293,7 +309,8 @@ static int fsop_open(const char *path, struct fuse_file_info *fi)
 	open_files = f;
 	pthread_mutex_unlock(&open_lock);
 	fi->direct_io = n.kind == NODE_STATUS;
-	fi->keep_cache = n.kind == NODE_PROFILE;
+	fi->keep_cache = n.kind == NODE_PROFILE ||
+			 (n.kind == NODE_NDJSON && same_ndjson(n.env, &f->c.st));
 	fi->fh = (uintptr_t)f;
 	return 0;
 }
