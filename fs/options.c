@@ -70,7 +70,7 @@ void opt_help(void)
 	       "                           (default: $XDG_CACHE_HOME/sprinklrfs)\n"
 	       "    -o partitions=K        cursors a full listing follows at once\n"
 	       "                           (default: 1)\n"
-	       "    -o memory_limit=MIB    bound of the store's memory (default: 256)\n"
+	       "    -o memory_limit=MIB    bound of the daemon's memory (default: 256)\n"
 	       "    -o log_level=LEVEL     error, warning, info or debug (default: info);\n"
 	       "                           debug traces every API call; -d and -o debug\n"
 	       "                           (libfuse's) imply it\n"

@@ -7,6 +7,7 @@ Every environment has an SQLite store under $XDG_CACHE_HOME/sprinklrfs (or
 import errno
 import json
 import os
+import re
 import signal
 import sqlite3
 import stat
@@ -249,3 +250,34 @@ def test_cache_dir_option(keyring, make_fake, mount, tmp_path):
     fsutil.enter(fake, m)
     assert (tmp_path / "c" / "prod2.sqlite").exists()
     assert not store_path(keyring).exists()
+
+
+def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
+        keyring, make_fake, mount, tmp_path):
+    """-o memory_limit bounds the daemon, libfuse's node of every cached path
+    included: past three quarters of it the kernel is told to forget the
+    environment's entries, libfuse frees their nodes (its debug log shows
+    the FORGETs), and what was forgotten is looked up again, exactly."""
+    fake, m = start(keyring, make_fake, mount, "-d", "-o", "memory_limit=16",
+                    profiles=6000)
+    m.expect_log(r"debug: ")  # libfuse's trace, ENOSYS answers included
+    root = m.path / "prod2"
+    os.listdir(root / "profiles")
+    mark = len(m.log())
+    fsutil.rsync(root, tmp_path / "copy")  # the kernel caches every path
+
+    def since_walk(pattern):
+        return len(re.findall(pattern, m.log()[mark:]))
+
+    util.wait_for(lambda: since_walk(r"memory: \d+ MiB resident after the "
+                                     r"kernel forgot") >= 1,
+                  timeout=10, what="the kernel to forget, after the walk")
+    assert since_walk(r"memory: \d+ MiB resident, over \d+ MiB: the kernel "
+                      r"is told to forget its entries") >= 1
+    assert since_walk(r"FORGET") >= 1000
+    fsutil.check_tree(root, fsutil.Expected(fake))
+    res = subprocess.run(["rsync", "-a", "--delete", "--itemize-changes",
+                          "--exclude=/.status.json", f"{root}/",
+                          str(tmp_path / "copy")],
+                         capture_output=True, text=True, check=True)
+    assert res.stdout == ""
