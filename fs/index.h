@@ -117,6 +117,8 @@ int idx_doc_set(struct idx *idx, const char *key, const char *data,
 size_t idx_count(struct idx *idx);
 int64_t idx_newest(struct idx *idx);
 uint64_t idx_store_bytes(struct idx *idx);
+/* The finds give NULL with errno ENOENT when there is no such profile, and
+ * with another errno when the store failed. */
 struct idx_item *idx_find(struct idx *idx, const char *id);
 struct idx_item *idx_find_bytes(struct idx *idx, const char *id);
 int idx_stat(struct idx *idx, const char *id, uint64_t *size,

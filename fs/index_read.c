@@ -58,35 +58,48 @@ static const char SQL_EACH_CHANNEL[] =
 
 /* --- items ---------------------------------------------------------------- */
 
-/* Binds 1..2 as text (b may be NULL) and builds the item of the first row. */
+/*
+ * Binds 1..2 as text (b may be NULL) and builds the item of the first row.
+ * NULL with errno: ENOENT, no such row; another, the store failed.
+ */
 static struct idx_item *load(struct idx *idx, const char *sql, const char *a,
 			     const char *b)
 {
 	struct idx_item *item = NULL;
 	struct idx_conn *c = idx_read_acquire(idx);
 	sqlite3_stmt *stmt;
+	int ret;
 
-	if (!c)
+	if (!c) {
+		errno = EIO;
 		return NULL;
-	if (idx_stmt(c, sql, &stmt) < 0)
+	}
+	ret = idx_stmt(c, sql, &stmt);
+	if (ret < 0)
 		goto out_release;
 	sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC);
 	if (b)
 		sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC);
-	if (idx_step_row(stmt) > 0)
-		render_item_stored(sqlite3_column_blob(stmt, 0),
-				   (size_t)sqlite3_column_bytes(stmt, 0),
-				   idx->env, &item);
+	ret = idx_step_row(stmt);
+	if (ret > 0 &&
+	    render_item_stored(sqlite3_column_blob(stmt, 0),
+			       (size_t)sqlite3_column_bytes(stmt, 0),
+			       idx->env, &item) < 0)
+		ret = -EUCLEAN;
 	idx_stmt_done(c, stmt);
 out_release:
 	idx_read_release(idx, c);
+	if (!item)
+		errno = ret < 0 ? -ret : ENOENT;
 	return item;
 }
 
 struct idx_item *idx_find(struct idx *idx, const char *id)
 {
-	if (!idx_id_valid(id))
+	if (!idx_id_valid(id)) {
+		errno = ENOENT;
 		return NULL;
+	}
 	return load(idx, SQL_FIND, id, NULL);
 }
 
@@ -125,27 +138,39 @@ struct idx_item *idx_find_bytes(struct idx *idx, const char *id)
 	struct idx_item *item = NULL;
 	struct idx_conn *c;
 	sqlite3_stmt *stmt;
+	int ret;
 
+	errno = ENOENT;
 	if (!idx_id_valid(id))
 		return NULL;
 	c = idx_read_acquire(idx);
-	if (!c)
+	if (!c) {
+		errno = EIO;
 		return NULL;
-	if (idx_stmt(c, SQL_FIND_BYTES, &stmt) == 0) {
+	}
+	ret = idx_stmt(c, SQL_FIND_BYTES, &stmt);
+	if (ret == 0) {
 		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-		if (idx_step_row(stmt) > 0)
+		ret = idx_step_row(stmt);
+		if (ret > 0) {
 			item = bytes_item(idx, stmt, id);
+			ret = item ? 0 : -ENOMEM;
+		}
 		idx_stmt_done(c, stmt);
 	}
 	idx_read_release(idx, c);
+	if (!item)
+		errno = ret < 0 ? -ret : ENOENT;
 	return item;
 }
 
 struct idx_item *idx_find_channel(struct idx *idx, const char *type,
 				  const char *channel_id)
 {
-	if (!type || !channel_id)
+	if (!type || !channel_id) {
+		errno = ENOENT;
 		return NULL;
+	}
 	return load(idx, SQL_FIND_CHANNEL, type, channel_id);
 }
 

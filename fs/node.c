@@ -73,6 +73,19 @@ static void item_stat(const struct fs *fs, const struct idx_item *item,
  * The store is synced as far as is due; then the profile's bytes, fetched
  * if unknown.
  */
+/* After a find gave NULL: -ENOENT, or -EIO when the store failed (noted for
+ * .status.json and logged). */
+static int not_found(struct fs_env *e)
+{
+	int err = errno;
+
+	if (err == ENOENT)
+		return -ENOENT;
+	env_note_error(e, "%s: cannot read the store: %s", e->name,
+		       strerror(err));
+	return -EIO;
+}
+
 static int find_profile(struct fs_env *e, const char *id, struct idx_item **out)
 {
 	struct idx_item *item;
@@ -82,15 +95,30 @@ static int find_profile(struct fs_env *e, const char *id, struct idx_item **out)
 		return res;
 	item = idx_find_bytes(e->idx, id);
 	if (!item) {
-		res = sync_fetch_profile(e, id);
+		res = not_found(e);
+		if (res == -ENOENT)
+			res = sync_fetch_profile(e, id);
 		if (res < 0)
 			return res;
 		item = idx_find_bytes(e->idx, id);
 	}
 	if (!item)
-		return -ENOENT;
+		return not_found(e);
 	*out = item;
 	return 0;
+}
+
+/* idx_stat, a failing store being -EIO (as not_found says). */
+static int store_stat(struct fs_env *e, const char *id, uint64_t *size,
+		      int64_t *modified_ms)
+{
+	int res = idx_stat(e->idx, id, size, modified_ms);
+
+	if (res < 0 && res != -ENOENT) {
+		errno = -res;
+		res = not_found(e);
+	}
+	return res;
 }
 
 /* A profile's attributes without its bytes (an ls -l of many). */
@@ -103,11 +131,11 @@ static int profile_stat(struct fs *fs, struct fs_env *e, const char *id,
 
 	if (res < 0)
 		return res;
-	res = idx_stat(e->idx, id, &size, &modified_ms);
+	res = store_stat(e, id, &size, &modified_ms);
 	if (res == -ENOENT) {
 		res = sync_fetch_profile(e, id);
 		if (res == 0)
-			res = idx_stat(e->idx, id, &size, &modified_ms);
+			res = store_stat(e, id, &size, &modified_ms);
 	}
 	if (res < 0)
 		return res;
@@ -127,13 +155,15 @@ static int find_channel(struct fs_env *e, const char *type, const char *cid,
 		return res;
 	item = idx_find_channel(e->idx, type, cid);
 	if (!item) {
-		res = sync_fetch_channel(e, type, cid);
+		res = not_found(e);
+		if (res == -ENOENT)
+			res = sync_fetch_channel(e, type, cid);
 		if (res < 0)
 			return res;
 		item = idx_find_channel(e->idx, type, cid);
 	}
 	if (!item)
-		return -ENOENT;
+		return not_found(e);
 	*out = item;
 	return 0;
 }
@@ -277,7 +307,9 @@ static int list_link_stat(struct fs *fs, const struct node *n, struct stat *st)
 	if (res < 0)
 		return res;
 	item = idx_find(n->env->idx, n->id);
-	if (!item || !is_member(n, item)) {
+	if (!item)
+		return not_found(n->env);
+	if (!is_member(n, item)) {
 		idx_item_unref(item);
 		return -ENOENT;
 	}
@@ -726,7 +758,7 @@ int node_readlink(struct fs *fs, const struct node *n, char *buf, size_t size)
 	else
 		item = idx_find(n->env->idx, n->id);
 	if (!item)
-		return -ENOENT;
+		return not_found(n->env);
 	res = tree_link_target(n, item->id, buf, size);
 	idx_item_unref(item);
 	return res < 0 ? res : 0;

@@ -625,7 +625,9 @@ int sync_fetch_profile(struct fs_env *e, const char *id)
 
 	pthread_mutex_lock(&e->fetch_lock);
 	item = idx_find(e->idx, id);
-	if (!item) {
+	if (!item && errno != ENOENT) {
+		res = -EIO;	/* the store failed: a GET would not help */
+	} else if (!item) {
 		snprintf(path, sizeof(path), "/api/v2/profile/%s", id);
 		res = fetch_one(e, "profile", path, id);
 	}
@@ -647,6 +649,8 @@ int sync_fetch_channel(struct fs_env *e, const char *type,
 	item = idx_find_channel(e->idx, type, channel_id);
 	if (item) {
 		res = 0;
+	} else if (errno != ENOENT) {
+		res = -EIO;	/* the store failed: a GET would not help */
 	} else if (esc_type && esc_id) {
 		snprintf(path, sizeof(path),
 			 "/api/v2/profile?snType=%s&snUserId=%s", esc_type, esc_id);

@@ -281,3 +281,30 @@ def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
                           str(tmp_path / "copy")],
                          capture_output=True, text=True, check=True)
     assert res.stdout == ""
+
+
+def test_a_store_failing_under_the_mount_gives_eio_and_no_call(
+        keyring, make_fake, mount):
+    """A store that cannot be read (here: its pages overwritten behind the
+    mount's back) makes reads fail with EIO and says why in .status.json;
+    a profile is not taken for unknown and fetched again."""
+    fake, m = start(keyring, make_fake, mount, profiles=3000)
+    m.expect_log(r"cannot read the store")
+    root = m.path / "prod2"
+    names = sorted(os.listdir(root / "profiles"))
+    path = store_path(keyring)
+    db = sqlite3.connect(path)  # everything into the main file first
+    try:
+        assert db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+    finally:
+        db.close()
+    with open(path, "r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        for off in range(2 * 4096, size, 4096):
+            f.seek(off)
+            f.write(b"\xa5" * 4096)
+    fake.reset_counters()
+    for name in names[-20:]:
+        assert errno_of(lambda: read(root / "profiles" / name)) == errno.EIO
+    assert fsutil.calls_by_endpoint(fake) == {}
+    assert "cannot read the store" in fsutil.status(m)["last_error"]

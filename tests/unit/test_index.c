@@ -1,7 +1,8 @@
 /*
  * test_index.c - the profile store: ids, inodes, put/changed/sweep, state,
  * lookups, the four iteration scopes, profiles.ndjson views, reopening, a
- * broken file, threads, and two handles on one file (two mounts).
+ * broken file, a file failing under a reader, threads, and two handles on
+ * one file (two mounts).
  *
  * With an argument N, also measures: N generated profiles put in batches of
  * 100, then reads; prints a table (seconds, store bytes, peak RSS).
@@ -862,6 +863,48 @@ static void make_sqlite(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* A store that fails under a reader: the finds say so (errno), rather than
+ * passing for an unknown id, which would cost a GET and then ENOENT. */
+static void test_failing_store(void)
+{
+	char path[128], id[64], *text, junk[4096];
+	struct idx *idx;
+	struct stat st;
+	int n, i, fd;
+	off_t off;
+
+	idx = fresh("prod2", &n);
+	assert(idx_begin(idx) == 0);
+	for (i = 0; i < 300; i++) {
+		text = profile_text(i, 1000 + i);
+		put_ok(idx, text, 1);
+		free(text);
+	}
+	assert(idx_commit(idx) == 0);
+	idx_close(idx);
+	idx = open_at(n, "prod2");
+	snprintf(id, sizeof(id), "%016x%08x", (unsigned)(7 * 2654435761u), 7);
+	errno = 0;
+	assert(idx_find(idx, "absent") == NULL && errno == ENOENT);
+	errno = 0;
+	assert(idx_find_bytes(idx, "absent") == NULL && errno == ENOENT);
+	errno = 0;
+	assert(idx_find_channel(idx, "NOPE", "1") == NULL && errno == ENOENT);
+	path_of(path, sizeof(path), n, "");
+	fd = open(path, O_WRONLY);
+	assert(fd >= 0 && fstat(fd, &st) == 0);
+	memset(junk, 0xa5, sizeof(junk));
+	for (off = 2 * 4096; off < st.st_size; off += (off_t)sizeof(junk))
+		assert(pwrite(fd, junk, sizeof(junk), off) ==
+		       (ssize_t)sizeof(junk));
+	close(fd);
+	errno = 0;
+	assert(idx_find(idx, id) == NULL && errno != 0 && errno != ENOENT);
+	errno = 0;
+	assert(idx_find_bytes(idx, id) == NULL && errno != 0 && errno != ENOENT);
+	idx_close(idx);
+}
+
 static void test_broken(void)
 {
 	static const char garbage[] = "this is not an SQLite database, not at "
@@ -1126,9 +1169,10 @@ int main(int argc, char *argv[])
 	test_lines();
 	test_reopen();
 	test_broken();
+	test_failing_store();
 	test_threads();
 	test_two_handles();
-	printf("index: 19 tests passed\n");
+	printf("index: 20 tests passed\n");
 	if (argc > 1)
 		measure((int)strtol(argv[1], NULL, 10));
 	for (i = 1; i <= stores; i++)
