@@ -79,14 +79,26 @@ static int sf_mkdir(const char *path)
 	return -errno;
 }
 
-/* Make the config home (XDG says 0700) and our directory inside it. */
+/*
+ * Make the config home (XDG says 0700) and our directory inside it. A config
+ * home that cannot be made because its own parent is missing is -ENOTDIR,
+ * the path kept for sf_strerror().
+ */
 static int sf_make_dir(char *dir, size_t size)
 {
 	char home[PATH_MAX];
 	int err = sf_config_home(home, sizeof(home));
 
+	if (err == -ENOENT) {
+		snprintf(sf_refused, sizeof(sf_refused), "$HOME");
+		return -ENOTDIR;
+	}
 	if (!err)
 		err = sf_mkdir(home);
+	if (err == -ENOENT) {
+		snprintf(sf_refused, sizeof(sf_refused), "%s", home);
+		return -ENOTDIR;
+	}
 	if (!err)
 		err = sf_dir(dir, size);
 	if (!err)
@@ -357,6 +369,12 @@ const char *sf_strerror(int err)
 			 "symlink) owned by you that group and others cannot "
 			 "read; fix it with: chmod 600 %s",
 			 sf_refused, sf_refused);
+		return msg;
+	case -ENOTDIR:
+		snprintf(msg, sizeof(msg),
+			 "cannot create %s: the directory it goes in does not "
+			 "exist (set HOME or XDG_CONFIG_HOME to an existing "
+			 "directory)", sf_refused);
 		return msg;
 	case -ENOENT:
 		return "no credentials file for this environment under "

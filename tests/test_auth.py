@@ -285,3 +285,18 @@ def test_file_store(env, fake):
     os.chmod(path, 0o644)
     res = auth(env, "status", "--store", "file")
     assert res.returncode == 1 and "chmod 600" in res.stdout + res.stderr
+
+
+def test_file_store_under_a_missing_home_names_it(env, fake, tmp_path):
+    tokens = fake.grant("prod2")
+    lines = f"prod2-secret\n{tokens['access_token']}\n{tokens['refresh_token']}\n"
+    env.pop("XDG_CONFIG_HOME", None)
+    env["HOME"] = str(tmp_path / "gone")
+    res = auth(env, "import", "prod2", "--store", "file", *fake_args(fake), input=lines)
+    assert res.returncode == 1
+    assert f"cannot create {tmp_path}/gone/.config: the directory it goes in " \
+           "does not exist" in res.stderr
+    assert "no credentials file" not in res.stderr
+    assert not (tmp_path / "gone").exists()
+    for secret in ("prod2-secret", tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in res.stdout + res.stderr
