@@ -54,6 +54,7 @@ struct fs_env {
 
 struct fs {
 	struct fs_options opts;
+	const char *mountpoint;		/* absolute */
 	struct api *api;
 	struct fs_env **envs;
 	size_t n_envs;

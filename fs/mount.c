@@ -83,6 +83,7 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *opts,
 			fs);
 	if (!fuse)
 		return MOUNT_SETUP;
+	fs->mountpoint = opts->mountpoint;	/* realpath'd by libfuse */
 	res = MOUNT_MOUNT;
 	if (fuse_mount(fuse, opts->mountpoint) != 0)
 		goto out_destroy;

@@ -4,11 +4,13 @@
  * Concurrency: `lock` guards `running`; the thread sleeps on `wake` so that
  * upkeep_stop() ends it at once. Everything else is the thread's own.
  */
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,15 +48,36 @@ struct memory {
 	bool trim;		/* entries were forgotten on the last tick */
 };
 
+/*
+ * A process whose working directory is in the environment (rsync is) keeps
+ * the environment's dentry after it was invalidated, unhashed, and goes on
+ * caching beneath it: the notification then finds no entry. A lookup by path
+ * hashes that dentry again (the kernel moves a directory's only alias), and
+ * a second notification reaches what is beneath.
+ */
+static void forget_env(struct fs *fs, struct fuse_session *se,
+		       const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	if (fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, name,
+					     strlen(name)) != -ENOENT ||
+	    !fs->mountpoint)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", fs->mountpoint, name);
+	if (lstat(path, &st) == 0)
+		fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, name,
+						 strlen(name));
+}
+
 static void forget_entries(struct fs *fs)
 {
 	struct fuse_session *se = fuse_get_session(target);
 	size_t i;
 
 	for (i = 0; i < fs->n_envs; i++)
-		fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID,
-						 fs->envs[i]->name,
-						 strlen(fs->envs[i]->name));
+		forget_env(fs, se, fs->envs[i]->name);
 }
 
 static void keep_memory(struct fs *fs, struct memory *m)

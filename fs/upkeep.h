@@ -11,7 +11,10 @@
  * system (malloc_trim). It happens again only once memory has grown by an
  * eighth of the limit past where it settled, so memory held elsewhere cannot
  * make it spin. What is forgotten costs a lookup (and its pages a read from
- * the store) the next time it is used.
+ * the store) the next time it is used. A process working inside an
+ * environment keeps its directory's dentry, unhashed, after the first time;
+ * the thread then looks the directory up by path (fs->mountpoint) so that
+ * the next notification reaches beneath it again.
  */
 #ifndef SPRINKLRFS_UPKEEP_H
 #define SPRINKLRFS_UPKEEP_H
