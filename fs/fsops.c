@@ -196,13 +196,25 @@ static void close_all(void)
 	pthread_mutex_unlock(&open_lock);
 }
 
+/*
+ * Ends the threads that call into libfuse on their own (invalidations, the
+ * memory upkeep). libfuse calls our destroy from fuse_destroy() only after it
+ * has freed its nodes, which fuse_invalidate_path() walks: so the mount
+ * calls this first, once unmounted (a notification then finds no device and
+ * fails harmlessly). Stopping twice is a no-op.
+ */
+void fsop_quiesce(void)
+{
+	upkeep_stop();
+	inval_stop();
+}
+
 static void fsop_destroy(void *data)
 {
 	struct fs *fs = data;
 	size_t i;
 
-	upkeep_stop();
-	inval_stop();
+	fsop_quiesce();
 	close_all();
 	hup_quit = 1;
 	sem_post(&hup_sem);

@@ -14,5 +14,8 @@
 
 const struct fuse_operations *fsop_operations(void);
 int fsop_install_sighup(void);
+/* Stop the threads that call into libfuse; after unmounting, before
+ * fuse_destroy(). */
+void fsop_quiesce(void);
 
 #endif

@@ -101,6 +101,7 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *opts,
 	fuse_remove_signal_handlers(se);
 out_unmount:
 	fuse_unmount(fuse);
+	fsop_quiesce();		/* before fuse_destroy() frees libfuse's nodes */
 out_destroy:
 	fuse_destroy(fuse);
 	return res;
