@@ -238,13 +238,14 @@ static int fsop_getattr(const char *path, struct stat *st,
 
 	if (fi && fi->fh) {
 		struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
+		bool known;
 
 		pthread_mutex_lock(&f->lock);
-		res = f->pending ? 1 : 0;
-		if (!f->pending)
+		known = !f->pending;
+		if (known)
 			*st = f->c.st;
 		pthread_mutex_unlock(&f->lock);
-		if (res == 0)
+		if (known)
 			return 0;
 	}
 	res = tree_resolve(fs, path, &n);

@@ -69,10 +69,6 @@ static void item_stat(const struct fs *fs, const struct idx_item *item,
 	set_size(st, item->size);
 }
 
-/*
- * The store is synced as far as is due; then the profile's bytes, fetched
- * if unknown.
- */
 /* After a find gave NULL: -ENOENT, or -EIO when the store failed (noted for
  * .status.json and logged). */
 static int not_found(struct fs_env *e)
@@ -86,6 +82,10 @@ static int not_found(struct fs_env *e)
 	return -EIO;
 }
 
+/*
+ * The store is synced as far as is due; then the profile's bytes, fetched
+ * if unknown.
+ */
 static int find_profile(struct fs_env *e, const char *id, struct idx_item **out)
 {
 	struct idx_item *item;
