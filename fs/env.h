@@ -23,6 +23,8 @@
 #include "session.h"
 #include "sync.h"
 
+struct fuse_session;
+
 struct env_count {
 	char endpoint[32];
 	long status;
@@ -48,13 +50,13 @@ struct fs_env {
 	char last_error[256];		/* protected by lock */
 	struct blob *status;		/* protected by lock */
 	double status_at;		/* protected by lock */
-	struct stat ndjson_opened;	/* protected by lock: the last open's */
 	pthread_mutex_t fetch_lock;	/* one single-profile fetch at a time */
 };
 
 struct fs {
 	struct fs_options opts;
 	const char *mountpoint;		/* absolute */
+	struct fuse_session *se;
 	struct api *api;
 	struct fs_env **envs;
 	size_t n_envs;

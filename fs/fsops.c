@@ -1,22 +1,30 @@
 /*
- * fsops.c - FUSE operations: resolve the path, ask node.c, adapt the answer.
+ * fsops.c - FUSE operations (libfuse's low-level API): find the inode's
+ * path, ask node.c, adapt the answer.
+ *
+ * Files are never opened: the first open answers ENOSYS, and the kernel
+ * then opens every file by itself and keeps its pages between opens. A warm
+ * read is the kernel's alone. So nothing can depend on an open: a profile's
+ * bytes are read from the store at each read that misses the page cache
+ * (a sync that changes the profile tells the kernel to drop its pages), and
+ * a file whose bytes are a snapshot (profiles.ndjson, .status.json, the
+ * documents, list.json) is an inode per snapshot (inodes.h): a reader keeps
+ * the snapshot it looked up until it closes, and the next lookup finds the
+ * new one. profiles.ndjson and .status.json are looked up at every open
+ * (entry timeout 0), the others after ttl.
  *
  * Concurrency: libfuse calls these from several threads at once. They share
  * only struct fs, whose environments and api are created in fsop_init()
  * before the first request and destroyed in fsop_destroy() after the last;
- * everything mutable below them has its own lock (env.h). An open file owns a
- * struct content whose references keep its bytes alive and unchanged (a
- * profile's from its first read).
- *
- * Open files are also kept on a list (open_lock): at unmount the kernel may
- * drop RELEASE requests still queued, and destroy closes what is left.
+ * everything mutable below them has its own lock (env.h, inodes.c). Each
+ * thread knows the request it serves (current), for sync.c's waits to see
+ * an interrupt.
  *
  * SIGHUP asks for a full sync of every environment. libfuse's own handler
  * treats SIGHUP as "unmount", so ours is installed after libfuse's; it only
  * posts a semaphore, and a worker thread runs the listings.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -25,12 +33,15 @@
 #include <string.h>
 
 #include "fsops.h"
+#include "inodes.h"
 #include "inval.h"
 #include "log.h"
 #include "node.h"
 #include "sync.h"
 #include "upkeep.h"
 
+#define PATH_LEN 1024
+#define UNKNOWN_INO 0xffffffff
 #define XATTR_SYNC "user.sprinklr.sync"
 #define XATTR_SYNC_FULL "user.sprinklr.sync.full"
 #define XATTR_WAIT "user.sprinklr.wait"
@@ -38,28 +49,9 @@
 static const char xattr_names[] =
 	"user.sprinklr.id\0user.sprinklr.env\0user.sprinklr.modified";
 
-/*
- * A profile's bytes are read on the first read of its open file, not at the
- * open: a warm cat reads the kernel's pages and never needs them.
- */
-struct open_file {
-	pthread_mutex_t lock;
-	struct node n;
-	bool pending;			/* protected by lock: c not read yet */
-	struct content c;		/* protected by lock while pending */
-	struct open_file *prev, *next;	/* protected by open_lock */
-};
-
-static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct open_file *open_files;	/* protected by open_lock */
 static sem_t hup_sem;
 static pthread_t hup_thread;
 static volatile sig_atomic_t hup_quit;
-
-static struct fs *fs_of_context(void)
-{
-	return fuse_get_context()->private_data;
-}
 
 static void on_sighup(int sig)
 {
@@ -138,9 +130,30 @@ static void add_stored_envs(struct fs *fs)
 	store_list_free(names, n);
 }
 
-static void *fsop_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+
+static __thread fuse_req_t current;
+
+bool fsop_interrupted(void)
 {
-	struct fs *fs = fs_of_context();
+	return current && fuse_req_interrupted(current);
+}
+
+/* The request this thread serves from now on (NULL: none), and its fs. */
+static struct fs *serve(fuse_req_t req)
+{
+	current = req;
+	return req ? fuse_req_userdata(req) : NULL;
+}
+
+static void reply_err(fuse_req_t req, int res)
+{
+	current = NULL;
+	fuse_reply_err(req, -res);
+}
+
+static void fsop_init(void *data, struct fuse_conn_info *conn)
+{
+	struct fs *fs = data;
 	struct api_options api_opts = {
 		.store = fs->opts.store_kind,
 		.refresh_margin_s = API_REFRESH_MARGIN_DEFAULT,
@@ -154,11 +167,7 @@ static void *fsop_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	};
 
 	(void)conn;
-	cfg->use_ino = 1;
-	cfg->entry_timeout = fs->opts.ttl;
-	cfg->attr_timeout = fs->opts.ttl;
-	cfg->negative_timeout = 0;
-	if (inval_start(fuse_get_context()->fuse) < 0)
+	if (inval_start(fs->se) < 0)
 		log_warn("cannot start the cache invalidation thread; changes "
 			 "show after ttl");
 	fs->api = api_new(&api_opts);
@@ -168,40 +177,18 @@ static void *fsop_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 		add_named_envs(fs);
 	else
 		add_stored_envs(fs);
-	if (upkeep_start(fuse_get_context()->fuse, fs) < 0)
+	if (upkeep_start(fs->se, fs) < 0)
 		log_warn("cannot start the memory upkeep thread");
 	sem_init(&hup_sem, 0, 0);
 	if (pthread_create(&hup_thread, NULL, hup_worker, fs) != 0)
 		log_error("cannot start the SIGHUP worker");
-	return fs;
-}
-
-static void free_open(struct open_file *f)
-{
-	node_close(&f->c);
-	pthread_mutex_destroy(&f->lock);
-	free(f);
-}
-
-static void close_all(void)
-{
-	struct open_file *f, *next;
-
-	pthread_mutex_lock(&open_lock);
-	for (f = open_files; f; f = next) {
-		next = f->next;
-		free_open(f);
-	}
-	open_files = NULL;
-	pthread_mutex_unlock(&open_lock);
 }
 
 /*
  * Ends the threads that call into libfuse on their own (invalidations, the
- * memory upkeep). libfuse calls our destroy from fuse_destroy() only after it
- * has freed its nodes, which fuse_invalidate_path() walks: so the mount
- * calls this first, once unmounted (a notification then finds no device and
- * fails harmlessly). Stopping twice is a no-op.
+ * memory upkeep): the mount calls this once unmounted, before the session
+ * is destroyed (a notification then finds no device and fails harmlessly).
+ * Stopping twice is a no-op.
  */
 void fsop_quiesce(void)
 {
@@ -215,11 +202,11 @@ static void fsop_destroy(void *data)
 	size_t i;
 
 	fsop_quiesce();
-	close_all();
 	hup_quit = 1;
 	sem_post(&hup_sem);
 	pthread_join(hup_thread, NULL);
 	sem_destroy(&hup_sem);
+	ino_clear();		/* snapshots first: they read the stores */
 	for (i = 0; i < fs->n_envs; i++)
 		env_free(fs->envs[i]);
 	free(fs->envs);
@@ -229,146 +216,301 @@ static void fsop_destroy(void *data)
 	fs->api = NULL;
 }
 
-static int fsop_getattr(const char *path, struct stat *st,
-			struct fuse_file_info *fi)
+static bool is_snapshot(enum node_kind kind)
 {
-	struct fs *fs = fs_of_context();
-	struct node n;
-	int res;
-
-	if (fi && fi->fh) {
-		struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
-		bool known;
-
-		pthread_mutex_lock(&f->lock);
-		known = !f->pending;
-		if (known)
-			*st = f->c.st;
-		pthread_mutex_unlock(&f->lock);
-		if (known)
-			return 0;
-	}
-	res = tree_resolve(fs, path, &n);
-	return res < 0 ? res : node_stat(fs, &n, st);
+	return kind == NODE_NDJSON || kind == NODE_STATUS || kind == NODE_DOC ||
+	       kind == NODE_LIST_JSON;
 }
 
-static int fsop_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
-			off_t offset, struct fuse_file_info *fi,
-			enum fuse_readdir_flags flags)
+/* What the kernel may cache, and for how long. */
+static double entry_timeout(const struct fs *fs, enum node_kind kind)
 {
-	struct fs *fs = fs_of_context();
+	return kind == NODE_NDJSON || kind == NODE_STATUS ? 0 : fs->opts.ttl;
+}
+
+static double attr_timeout(const struct fs *fs, enum node_kind kind)
+{
+	return kind == NODE_STATUS ? 0 : fs->opts.ttl;
+}
+
+/* The node at an inode, or at one of its names. */
+static int resolve(struct fs *fs, fuse_ino_t nodeid, const char *name,
+		   struct node *n)
+{
+	char path[PATH_LEN];
+	int res = ino_path(ino_of(nodeid), name, path, sizeof(path));
+
+	return res < 0 ? res : tree_resolve(fs, path, n);
+}
+
+/* A file's snapshot (*snap) or any node's attributes (st). */
+static int look(struct fs *fs, const struct node *n, struct content **snap,
+		struct stat *st)
+{
+	int res;
+
+	*snap = NULL;
+	if (!is_snapshot(n->kind))
+		return node_stat(fs, n, st);
+	*snap = malloc(sizeof(**snap));
+	if (!*snap)
+		return -ENOMEM;
+	res = node_open(fs, n, *snap);
+	if (res < 0) {
+		free(*snap);
+		*snap = NULL;
+		return res;
+	}
+	*st = (*snap)->st;
+	return 0;
+}
+
+static void fill_entry_param(const struct fs *fs, enum node_kind kind,
+			     struct ino *ino, struct fuse_entry_param *e)
+{
+	e->ino = ino_nodeid(ino);
+	if (ino_snapshot(ino))
+		e->attr = ino_snapshot(ino)->st;
+	e->entry_timeout = entry_timeout(fs, kind);
+	e->attr_timeout = attr_timeout(fs, kind);
+}
+
+static void fsop_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = serve(req);
+	struct fuse_entry_param e = { 0 };
+	struct content *snap;
+	struct node n;
+	struct ino *ino;
+	int res;
+
+	res = resolve(fs, parent, name, &n);
+	if (res == 0)
+		res = look(fs, &n, &snap, &e.attr);
+	if (res < 0) {
+		reply_err(req, res);
+		return;
+	}
+	ino = ino_enter(ino_of(parent), name, snap);
+	if (!ino) {
+		reply_err(req, -ENOMEM);
+		return;
+	}
+	fill_entry_param(fs, n.kind, ino, &e);
+	current = NULL;
+	if (fuse_reply_entry(req, &e) != 0)
+		ino_forget(ino, 1);	/* the kernel did not take it */
+}
+
+static void fsop_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
+{
+	log_debug("FORGET %llu/%llu", (unsigned long long)nodeid,
+		  (unsigned long long)nlookup);
+	ino_forget(ino_of(nodeid), nlookup);
+	fuse_reply_none(req);
+}
+
+static void fsop_forget_multi(fuse_req_t req, size_t count,
+			      struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		log_debug("FORGET %llu/%llu",
+			  (unsigned long long)forgets[i].ino,
+			  (unsigned long long)forgets[i].nlookup);
+		ino_forget(ino_of(forgets[i].ino), forgets[i].nlookup);
+	}
+	fuse_reply_none(req);
+}
+
+static void fsop_getattr(fuse_req_t req, fuse_ino_t nodeid,
+			 struct fuse_file_info *fi)
+{
+	struct fs *fs = serve(req);
+	const struct content *snap = ino_snapshot(ino_of(nodeid));
+	struct stat st;
 	struct node n;
 	int res;
 
 	(void)fi;
-	(void)flags;
-	res = tree_resolve(fs, path, &n);
-	return res < 0 ? res : node_readdir(fs, &n, offset, buf, filler);
+	res = resolve(fs, nodeid, NULL, &n);
+	if (res == 0 && snap)
+		st = snap->st;
+	else if (res == 0)
+		res = node_stat(fs, &n, &st);
+	if (res < 0) {
+		reply_err(req, res);
+		return;
+	}
+	current = NULL;
+	fuse_reply_attr(req, &st, attr_timeout(fs, n.kind));
 }
 
-/*
- * Whether profiles.ndjson's cached pages are still this open's snapshot: its
- * size and mtime (the newest profile's) are the last open's.
- */
-static bool same_ndjson(struct fs_env *e, const struct stat *st)
+/* The kernel opens files by itself from now on (see the top). */
+static void fsop_open(fuse_req_t req, fuse_ino_t nodeid,
+		      struct fuse_file_info *fi)
 {
-	bool same;
-
-	pthread_mutex_lock(&e->lock);
-	same = e->ndjson_opened.st_size == st->st_size &&
-	       e->ndjson_opened.st_mtim.tv_sec == st->st_mtim.tv_sec &&
-	       e->ndjson_opened.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
-	e->ndjson_opened = *st;
-	pthread_mutex_unlock(&e->lock);
-	return same;
+	(void)nodeid;
+	(void)fi;
+	fuse_reply_err(req, ENOSYS);
 }
 
-/*
- * Pages: a profile's stay cached across opens (a sync that changes it tells
- * the kernel, inval.c); profiles.ndjson's as long as each open's snapshot is
- * the same; .status.json is never cached; documents are small and read anew.
- */
-static int fsop_open(const char *path, struct fuse_file_info *fi)
+/* A profile's bytes, from the store. */
+static ssize_t read_node(struct fs *fs, fuse_ino_t nodeid, char *buf,
+			 size_t size, off_t off)
 {
-	struct fs *fs = fs_of_context();
-	struct open_file *f;
+	struct content c;
 	struct node n;
-	int res;
+	ssize_t res = resolve(fs, nodeid, NULL, &n);
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY)
-		return -EROFS;
-	res = tree_resolve(fs, path, &n);
+	if (res == 0)
+		res = node_open(fs, &n, &c);
 	if (res < 0)
 		return res;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	f->n = n;
-	if (n.kind == NODE_PROFILE) {
-		res = sync_profiles(n.env, SYNC_IF_DUE);
-		f->pending = true;
-	} else {
-		res = node_open(fs, &n, &f->c);
-	}
-	if (res < 0) {
-		free(f);
-		return res;
-	}
-	pthread_mutex_init(&f->lock, NULL);
-	pthread_mutex_lock(&open_lock);
-	f->next = open_files;
-	if (open_files)
-		open_files->prev = f;
-	open_files = f;
-	pthread_mutex_unlock(&open_lock);
-	fi->direct_io = n.kind == NODE_STATUS;
-	fi->keep_cache = n.kind == NODE_PROFILE ||
-			 (n.kind == NODE_NDJSON && same_ndjson(n.env, &f->c.st));
-	fi->fh = (uintptr_t)f;
-	return 0;
+	res = node_read(&c, buf, size, off);
+	node_close(&c);
+	return res;
 }
 
-static int fsop_read(const char *path, char *buf, size_t size, off_t off,
-		     struct fuse_file_info *fi)
+static void fsop_read(fuse_req_t req, fuse_ino_t nodeid, size_t size,
+		      off_t off, struct fuse_file_info *fi)
 {
-	struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
-	int res = 0;
+	struct fs *fs = serve(req);
+	const struct content *snap = ino_snapshot(ino_of(nodeid));
+	char *buf = malloc(size ? size : 1);
+	ssize_t res;
 
-	(void)path;
-	pthread_mutex_lock(&f->lock);
-	if (f->pending) {
-		res = node_open(fs_of_context(), &f->n, &f->c);
-		f->pending = res < 0;
-	}
-	pthread_mutex_unlock(&f->lock);
-	return res < 0 ? res : (int)node_read(&f->c, buf, size, off);
-}
-
-static int fsop_release(const char *path, struct fuse_file_info *fi)
-{
-	struct open_file *f = (struct open_file *)(uintptr_t)fi->fh;
-
-	(void)path;
-	pthread_mutex_lock(&open_lock);
-	if (f->prev)
-		f->prev->next = f->next;
+	(void)fi;
+	if (!buf)
+		res = -ENOMEM;
+	else if (snap)
+		res = node_read(snap, buf, size, off);
 	else
-		open_files = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
-	pthread_mutex_unlock(&open_lock);
-	free_open(f);
+		res = read_node(fs, nodeid, buf, size, off);
+	if (res < 0)
+		reply_err(req, (int)res);
+	else {
+		current = NULL;
+		fuse_reply_buf(req, buf, (size_t)res);
+	}
+	free(buf);
+}
+
+/*
+ * node_readdir's entries into a reply. Entries of small directories come
+ * without offsets and are numbered here; those of profile directories carry
+ * their own. With `plus`, an entry that has attributes is looked up too.
+ */
+struct dir_fill {
+	fuse_req_t req;
+	struct fs *fs;
+	struct ino *dir;
+	bool plus;
+	char *buf;
+	size_t size, used;
+	off_t start;		/* entries at or before it were sent */
+	off_t count;
+};
+
+static bool dot_or_dotdot(const char *name)
+{
+	return name[0] == '.' &&
+	       (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+static int fill_dir(void *arg, const char *name, const struct stat *st,
+		    off_t off, enum fuse_fill_dir_flags flags)
+{
+	struct dir_fill *d = arg;
+	struct fuse_entry_param e = { 0 };
+	struct ino *ino = NULL;
+	size_t left = d->size - d->used, len;
+
+	if (off == 0) {
+		off = ++d->count;
+		if (off <= d->start)
+			return 0;
+	}
+	/* readdir(3) skips entries with inode number 0 */
+	e.attr.st_ino = st ? st->st_ino : UNKNOWN_INO;
+	e.attr.st_mode = st ? st->st_mode : 0;
+	if (!d->plus) {
+		len = fuse_add_direntry(d->req, d->buf + d->used, left, name,
+					&e.attr, off);
+	} else {
+		if (st && (flags & FUSE_FILL_DIR_PLUS) && !dot_or_dotdot(name)) {
+			ino = ino_enter(d->dir, name, NULL);
+			if (ino) {
+				e.attr = *st;
+				fill_entry_param(d->fs, NODE_PROFILE, ino, &e);
+			}
+		}
+		len = fuse_add_direntry_plus(d->req, d->buf + d->used, left,
+					     name, &e, off);
+	}
+	if (len > left) {
+		if (ino)
+			ino_forget(ino, 1);
+		return 1;
+	}
+	d->used += len;
 	return 0;
 }
 
-static int fsop_readlink(const char *path, char *buf, size_t size)
+static void readdir_any(fuse_req_t req, fuse_ino_t nodeid, size_t size,
+			off_t off, bool plus)
 {
-	struct fs *fs = fs_of_context();
+	struct fs *fs = serve(req);
+	struct dir_fill d = {
+		.req = req, .fs = fs, .dir = ino_of(nodeid), .plus = plus,
+		.size = size, .start = off,
+	};
 	struct node n;
 	int res;
 
-	res = tree_resolve(fs, path, &n);
-	return res < 0 ? res : node_readlink(fs, &n, buf, size);
+	d.buf = malloc(size ? size : 1);
+	res = d.buf ? resolve(fs, nodeid, NULL, &n) : -ENOMEM;
+	if (res == 0)
+		res = node_readdir(fs, &n, off, &d, fill_dir);
+	if (res < 0 && d.used == 0) {
+		reply_err(req, res);
+	} else {
+		current = NULL;
+		fuse_reply_buf(req, d.buf, d.used);
+	}
+	free(d.buf);
+}
+
+static void fsop_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size,
+			 off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	readdir_any(req, nodeid, size, off, false);
+}
+
+static void fsop_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size,
+			     off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	readdir_any(req, nodeid, size, off, true);
+}
+
+static void fsop_readlink(fuse_req_t req, fuse_ino_t nodeid)
+{
+	struct fs *fs = serve(req);
+	char target[PATH_LEN];
+	struct node n;
+	int res = resolve(fs, nodeid, NULL, &n);
+
+	if (res == 0)
+		res = node_readlink(fs, &n, target, sizeof(target));
+	if (res < 0) {
+		reply_err(req, res);
+		return;
+	}
+	current = NULL;
+	fuse_reply_readlink(req, target);
 }
 
 static int copy_value(const char *value, char *buf, size_t size)
@@ -421,36 +563,24 @@ static int profile_xattr(struct fs *fs, const struct node *n, const char *name,
 	return res < 0 ? res : copy_value(value, buf, size);
 }
 
-static int fsop_getxattr(const char *path, const char *name, char *buf,
-			 size_t size)
+static int get_xattr(struct fs *fs, const struct node *n, const char *name,
+		     char *buf, size_t size)
 {
-	struct fs *fs = fs_of_context();
-	struct node n;
-	int res;
-
-	res = tree_resolve(fs, path, &n);
-	if (res < 0)
-		return res;
-	if (n.kind == NODE_ENV && strcmp(name, XATTR_SYNC) == 0)
-		return sync_xattr(n.env, SYNC_NOW, buf, size);
-	if (n.kind == NODE_ENV && strcmp(name, XATTR_SYNC_FULL) == 0)
-		return sync_xattr(n.env, SYNC_FULL, buf, size);
-	if (n.kind == NODE_ENV && strcmp(name, XATTR_WAIT) == 0)
-		return sync_xattr(n.env, SYNC_COMPLETE, buf, size);
-	if (n.kind == NODE_PROFILE)
-		return profile_xattr(fs, &n, name, buf, size);
+	if (n->kind == NODE_ENV && strcmp(name, XATTR_SYNC) == 0)
+		return sync_xattr(n->env, SYNC_NOW, buf, size);
+	if (n->kind == NODE_ENV && strcmp(name, XATTR_SYNC_FULL) == 0)
+		return sync_xattr(n->env, SYNC_FULL, buf, size);
+	if (n->kind == NODE_ENV && strcmp(name, XATTR_WAIT) == 0)
+		return sync_xattr(n->env, SYNC_COMPLETE, buf, size);
+	if (n->kind == NODE_PROFILE)
+		return profile_xattr(fs, n, name, buf, size);
 	return -ENODATA;
 }
 
-static int fsop_listxattr(const char *path, char *buf, size_t size)
+static int list_xattr(const struct node *n, char *buf, size_t size)
 {
-	struct fs *fs = fs_of_context();
-	struct node n;
-	int res;
-
-	res = tree_resolve(fs, path, &n);
-	if (res < 0 || n.kind != NODE_PROFILE)
-		return res < 0 ? res : 0;
+	if (n->kind != NODE_PROFILE)
+		return 0;
 	if (size == 0)
 		return sizeof(xattr_names);
 	if (size < sizeof(xattr_names))
@@ -459,20 +589,62 @@ static int fsop_listxattr(const char *path, char *buf, size_t size)
 	return sizeof(xattr_names);
 }
 
-static const struct fuse_operations operations = {
+/* A value's length (size 0) or the value. */
+static void reply_xattr(fuse_req_t req, const char *buf, size_t size, int res)
+{
+	current = NULL;
+	if (res < 0)
+		fuse_reply_err(req, -res);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)res);
+	else
+		fuse_reply_buf(req, buf, (size_t)res);
+}
+
+static void fsop_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
+			  size_t size)
+{
+	struct fs *fs = serve(req);
+	char *buf = malloc(size ? size : 1);
+	struct node n;
+	int res = buf ? resolve(fs, nodeid, NULL, &n) : -ENOMEM;
+
+	if (res == 0)
+		res = get_xattr(fs, &n, name, buf, size);
+	reply_xattr(req, buf, size, res);
+	free(buf);
+}
+
+static void fsop_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
+{
+	struct fs *fs = serve(req);
+	char *buf = malloc(size ? size : 1);
+	struct node n;
+	int res = buf ? resolve(fs, nodeid, NULL, &n) : -ENOMEM;
+
+	if (res == 0)
+		res = list_xattr(&n, buf, size);
+	reply_xattr(req, buf, size, res);
+	free(buf);
+}
+
+static const struct fuse_lowlevel_ops operations = {
 	.init = fsop_init,
 	.destroy = fsop_destroy,
+	.lookup = fsop_lookup,
+	.forget = fsop_forget,
+	.forget_multi = fsop_forget_multi,
 	.getattr = fsop_getattr,
-	.readdir = fsop_readdir,
 	.open = fsop_open,
 	.read = fsop_read,
-	.release = fsop_release,
+	.readdir = fsop_readdir,
+	.readdirplus = fsop_readdirplus,
 	.readlink = fsop_readlink,
 	.getxattr = fsop_getxattr,
 	.listxattr = fsop_listxattr,
 };
 
-const struct fuse_operations *fsop_operations(void)
+const struct fuse_lowlevel_ops *fsop_operations(void)
 {
 	return &operations;
 }

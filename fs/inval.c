@@ -2,9 +2,14 @@
  * inval.c - a queue of paths to invalidate and the thread that sends them.
  *
  * Concurrency: `lock` protects the queue (a small set of distinct paths) and
- * the running flag; the worker takes the whole queue under the lock and calls
- * fuse_invalidate_path() without it. Posting never blocks on the kernel.
+ * the running flag; the worker takes the whole queue under the lock and
+ * notifies the kernel without it. Posting never blocks on the kernel.
  * Before inval_start() (and after inval_stop()) posts are dropped.
+ *
+ * A path the kernel does not know needs nothing. A file whose bytes are a
+ * snapshot loses its name (the next lookup makes the new snapshot, and the
+ * old one is forgotten once no reader has it open); anything else loses its
+ * attributes and pages.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -13,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inodes.h"
 #include "inval.h"
 
 #define QUEUE_MAX 4096
@@ -24,7 +30,23 @@ static char **queue;		/* protected by lock */
 static size_t queued;		/* protected by lock */
 static bool running;		/* protected by lock */
 static pthread_t worker;
-static struct fuse *target;
+static struct fuse_session *target;
+
+static void invalidate(const char *path)
+{
+	const char *name = strrchr(path, '/') + 1;
+	fuse_ino_t parent, nodeid;
+	bool snapshot;
+
+	nodeid = ino_find_path(path, &parent, &snapshot);
+	if (!nodeid)
+		return;
+	if (snapshot)
+		fuse_lowlevel_notify_inval_entry(target, parent, name,
+						 strlen(name));
+	else
+		fuse_lowlevel_notify_inval_inode(target, nodeid, 0, 0);
+}
 
 static void *invalidate_all(void *arg)
 {
@@ -44,7 +66,7 @@ static void *invalidate_all(void *arg)
 		queued = 0;
 		pthread_mutex_unlock(&lock);
 		for (i = 0; i < n; i++) {
-			fuse_invalidate_path(target, batch[i]);
+			invalidate(batch[i]);
 			free(batch[i]);
 		}
 		free(batch);
@@ -56,12 +78,12 @@ static void *invalidate_all(void *arg)
 	return NULL;
 }
 
-int inval_start(struct fuse *fuse)
+int inval_start(struct fuse_session *se)
 {
 	queue = calloc(QUEUE_MAX, sizeof(*queue));
 	if (!queue)
 		return -1;
-	target = fuse;
+	target = se;
 	running = true;
 	if (pthread_create(&worker, NULL, invalidate_all, NULL) != 0) {
 		running = false;

@@ -8,9 +8,9 @@
 #ifndef SPRINKLRFS_INVAL_H
 #define SPRINKLRFS_INVAL_H
 
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 
-int inval_start(struct fuse *fuse);
+int inval_start(struct fuse_session *se);
 void inval_stop(void);
 void inval_post(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

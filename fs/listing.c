@@ -118,8 +118,13 @@ static void put_profile(struct listing *l, const cJSON *profile,
 	if (!changed)
 		return;
 	l->changed++;
-	if (!l->quiet)
-		inval_post("/%s/profiles/%s.json", l->e->name, id->valuestring);
+	if (l->quiet)
+		return;
+	inval_post("/%s/profiles/%s.json", l->e->name, id->valuestring);
+	/* a snapshot of profiles.ndjson holds a read transaction, which
+	 * keeps the WAL from being reset: let it go at the first change
+	 * (a reader that has it open keeps it) */
+	inval_post("/%s/profiles.ndjson", l->e->name);
 }
 
 /* With a batch open: where to resume, the range's start, the newest time. */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -42,23 +41,24 @@ static void print_version(void)
 	printf("cJSON version %s\n", cJSON_Version());
 }
 
-static int print_help(const char *progname, struct fuse_args *args)
+static int print_help(const char *progname)
 {
 	mount_usage(progname);
 	opt_help();
 	printf("FUSE options:\n");
 	fuse_cmdline_help();
-	fuse_lib_help(args);
+	fuse_lowlevel_help();
+	printf("\n");
 	return MOUNT_OK;
 }
 
-static int serve(struct fuse *fuse, const struct fuse_cmdline_opts *opts)
+static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 {
 	struct fuse_loop_config *loop_cfg;
 	int res;
 
 	if (opts->singlethread)
-		return fuse_loop(fuse) < 0 ? MOUNT_LOOP : MOUNT_OK;
+		return fuse_session_loop(se) < 0 ? MOUNT_LOOP : MOUNT_OK;
 	loop_cfg = fuse_loop_cfg_create();
 	if (!loop_cfg)
 		return MOUNT_LOOP;
@@ -67,7 +67,7 @@ static int serve(struct fuse *fuse, const struct fuse_cmdline_opts *opts)
 	/* -1 means "no limit"; fuse 3.14 logs an error when handed it */
 	if (opts->max_idle_threads != UINT_MAX)
 		fuse_loop_cfg_set_idle_threads(loop_cfg, opts->max_idle_threads);
-	res = fuse_loop_mt(fuse, loop_cfg);
+	res = fuse_session_loop_mt(se, loop_cfg);
 	fuse_loop_cfg_destroy(loop_cfg);
 	return res < 0 ? MOUNT_LOOP : MOUNT_OK;
 }
@@ -76,34 +76,33 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *opts,
 	       struct fs *fs)
 {
 	struct fuse_session *se;
-	struct fuse *fuse;
 	int res;
 
-	fuse = fuse_new(args, fsop_operations(), sizeof(struct fuse_operations),
-			fs);
-	if (!fuse)
+	se = fuse_session_new(args, fsop_operations(),
+			      sizeof(struct fuse_lowlevel_ops), fs);
+	if (!se)
 		return MOUNT_SETUP;
+	fs->se = se;
 	fs->mountpoint = opts->mountpoint;	/* realpath'd by libfuse */
 	res = MOUNT_MOUNT;
-	if (fuse_mount(fuse, opts->mountpoint) != 0)
+	if (fuse_session_mount(se, opts->mountpoint) != 0)
 		goto out_destroy;
 	res = MOUNT_DAEMON;
 	if (fuse_daemonize(opts->foreground) != 0)
 		goto out_unmount;
 	if (!opts->foreground)
 		log_to_syslog(true);
-	se = fuse_get_session(fuse);
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_unmount;
 	if (fsop_install_sighup() < 0)
 		goto out_unmount;
-	res = serve(fuse, opts);
+	res = serve(se, opts);
 	fuse_remove_signal_handlers(se);
 out_unmount:
-	fuse_unmount(fuse);
-	fsop_quiesce();		/* before fuse_destroy() frees libfuse's nodes */
+	fuse_session_unmount(se);
+	fsop_quiesce();		/* before the session goes */
 out_destroy:
-	fuse_destroy(fuse);
+	fuse_session_destroy(se);
 	return res;
 }
 
@@ -129,7 +128,7 @@ int mount_main(int argc, char *argv[])
 		print_version();
 		res = MOUNT_OK;
 	} else if (opts.show_help) {
-		res = print_help(argv[0], &args);
+		res = print_help(argv[0]);
 	} else if (!opts.mountpoint) {
 		log_error("no mount point given (see %s --help)", argv[0]);
 	} else {

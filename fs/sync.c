@@ -35,9 +35,9 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <fuse.h>
 
 #include "env.h"
+#include "fsops.h"
 #include "http.h"
 #include "inval.h"
 #include "listing.h"
@@ -432,7 +432,7 @@ void sync_stop(struct fs_env *e)
 /* A reader asked to stop (a signal) leaves; the sync it waited for goes on. */
 static bool interrupted(void)
 {
-	return fuse_get_context() && fuse_interrupted();
+	return fsop_interrupted();
 }
 
 /*

@@ -26,7 +26,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake;
 static bool running;		/* protected by lock */
 static pthread_t worker;
-static struct fuse *target;
+static struct fuse_session *target;
 static struct fs *target_fs;
 
 static long resident_bytes(void)
@@ -73,11 +73,10 @@ static void forget_env(struct fs *fs, struct fuse_session *se,
 
 static void forget_entries(struct fs *fs)
 {
-	struct fuse_session *se = fuse_get_session(target);
 	size_t i;
 
 	for (i = 0; i < fs->n_envs; i++)
-		forget_env(fs, se, fs->envs[i]->name);
+		forget_env(fs, target, fs->envs[i]->name);
 }
 
 static void keep_memory(struct fs *fs, struct memory *m)
@@ -87,7 +86,7 @@ static void keep_memory(struct fs *fs, struct memory *m)
 	if (rss < 0)
 		return;
 	if (m->trim) {
-		/* the kernel's forgets have freed libfuse's nodes by now */
+		/* the kernel's forgets have freed the inodes by now */
 		malloc_trim(0);
 		rss = resident_bytes();
 		m->trim = false;
@@ -129,7 +128,7 @@ static void *tick(void *arg)
 	return NULL;
 }
 
-int upkeep_start(struct fuse *fuse, struct fs *fs)
+int upkeep_start(struct fuse_session *se, struct fs *fs)
 {
 	pthread_condattr_t attr;
 
@@ -137,7 +136,7 @@ int upkeep_start(struct fuse *fuse, struct fs *fs)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&wake, &attr);
 	pthread_condattr_destroy(&attr);
-	target = fuse;
+	target = se;
 	target_fs = fs;
 	running = true;
 	if (pthread_create(&worker, NULL, tick, NULL) != 0) {

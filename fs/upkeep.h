@@ -1,13 +1,13 @@
 /*
  * upkeep.h - a thread that keeps the daemon's memory under memory_limit.
  *
- * libfuse keeps a node for every path the kernel has cached, so a walk over a
- * million profiles would hold a million nodes (and the kernel its dentries
- * and inodes). Once a second the thread reads the daemon's resident memory.
+ * The daemon keeps an inode for every entry the kernel has cached
+ * (inodes.h), so a walk over a million profiles would hold a million of
+ * them (and the kernel its dentries and inodes). Once a second the thread reads the daemon's resident memory.
  * Past three quarters of memory_limit it tells the kernel to forget the
  * environments' cached entries (a notification on each environment's
- * directory): the kernel drops what no process holds and sends FORGETs, and
- * libfuse frees those nodes. On the next tick freed memory goes back to the
+ * directory): the kernel drops what no process holds and sends FORGETs,
+ * which free those inodes. On the next tick freed memory goes back to the
  * system (malloc_trim). It happens again only once memory has grown by an
  * eighth of the limit past where it settled, so memory held elsewhere cannot
  * make it spin. What is forgotten costs a lookup (and its pages a read from
@@ -19,11 +19,11 @@
 #ifndef SPRINKLRFS_UPKEEP_H
 #define SPRINKLRFS_UPKEEP_H
 
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 
 struct fs;
 
-int upkeep_start(struct fuse *fuse, struct fs *fs);
+int upkeep_start(struct fuse_session *se, struct fs *fs);
 void upkeep_stop(void);
 
 #endif

@@ -254,10 +254,10 @@ def test_cache_dir_option(keyring, make_fake, mount, tmp_path):
 
 def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
         keyring, make_fake, mount, tmp_path):
-    """-o memory_limit bounds the daemon, libfuse's node of every cached path
+    """-o memory_limit bounds the daemon, its inode of every cached entry
     included: past three quarters of it the kernel is told to forget the
-    environment's entries, libfuse frees their nodes (its debug log shows
-    the FORGETs), and what was forgotten is looked up again, exactly. A
+    environment's entries, the daemon frees their inodes (its debug log
+    shows the FORGETs), and what was forgotten is looked up again, exactly. A
     process sitting in the environment's directory (as rsync does) does not
     keep the kernel from forgetting, walk after walk."""
     fake, m = start(keyring, make_fake, mount, "-d", "-o", "memory_limit=16",

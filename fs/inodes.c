@@ -1,0 +1,305 @@
+/*
+ * inodes.c - the kernel's inodes (see inodes.h).
+ *
+ * Concurrency: `lock` protects the table, every inode's parent, links and
+ * counts. Names and snapshots never change after an inode is made. A
+ * snapshot being freed is closed after the lock is released.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inodes.h"
+#include "log.h"
+
+#define BUCKETS_MIN 1024
+
+struct ino {
+	struct ino *parent;
+	struct ino *next;		/* in its bucket, while hashed */
+	uint64_t nlookup;
+	size_t children;		/* inodes whose parent this is */
+	bool hashed;			/* found by its name */
+	struct content *snap;
+	char name[];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ino root = { .nlookup = 1, .hashed = true };
+static struct ino **buckets;	/* protected by lock */
+static size_t n_buckets;	/* protected by lock */
+static size_t n_inodes;		/* protected by lock */
+static struct ino *stale;	/* protected by lock: replaced snapshots */
+
+struct ino *ino_of(fuse_ino_t nodeid)
+{
+	return nodeid == FUSE_ROOT_ID ? &root : (struct ino *)(uintptr_t)nodeid;
+}
+
+fuse_ino_t ino_nodeid(const struct ino *ino)
+{
+	return ino == &root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)ino;
+}
+
+const struct content *ino_snapshot(const struct ino *ino)
+{
+	return ino->snap;
+}
+
+static int append(char *buf, size_t size, size_t *used, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (*used + len + 2 > size)
+		return -ENAMETOOLONG;
+	buf[(*used)++] = '/';
+	memcpy(buf + *used, name, len + 1);
+	*used += len;
+	return 0;
+}
+
+int ino_path(const struct ino *ino, const char *name, char *buf, size_t size)
+{
+	const struct ino *parts[16];
+	size_t n = 0, used = 0;
+	int res = 0;
+
+	pthread_mutex_lock(&lock);
+	for (; ino != &root && n < 16; ino = ino->parent)
+		parts[n++] = ino;
+	pthread_mutex_unlock(&lock);
+	if (ino != &root || size < 2)
+		return -ENAMETOOLONG;
+	strcpy(buf, "/");
+	while (n > 0 && res == 0)
+		res = append(buf, size, &used, parts[--n]->name);
+	if (name && res == 0)
+		res = append(buf, size, &used, name);
+	return res;
+}
+
+static size_t hash(const struct ino *parent, const char *name)
+{
+	uint64_t h = (uint64_t)(uintptr_t)parent * 0x9e3779b97f4a7c15ULL;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 29)) & (n_buckets - 1);
+}
+
+static void grow(void)
+{
+	size_t old = n_buckets, i;
+	struct ino **was = buckets, *ino, *next;
+	struct ino **now = calloc(old ? old * 2 : BUCKETS_MIN, sizeof(*now));
+
+	if (!now)
+		return;		/* longer chains, still correct */
+	buckets = now;
+	n_buckets = old ? old * 2 : BUCKETS_MIN;
+	for (i = 0; i < old; i++) {
+		for (ino = was[i]; ino; ino = next) {
+			size_t b = hash(ino->parent, ino->name);
+
+			next = ino->next;
+			ino->next = buckets[b];
+			buckets[b] = ino;
+		}
+	}
+	free(was);
+}
+
+static struct ino *find(const struct ino *parent, const char *name)
+{
+	struct ino *ino;
+
+	if (!buckets)
+		return NULL;
+	for (ino = buckets[hash(parent, name)]; ino; ino = ino->next)
+		if (ino->parent == parent && strcmp(ino->name, name) == 0)
+			return ino;
+	return NULL;
+}
+
+/* Out of its bucket, or off the list of replaced snapshots. */
+static void unlink_ino(struct ino *ino)
+{
+	struct ino **p = ino->hashed ? &buckets[hash(ino->parent, ino->name)]
+				     : &stale;
+
+	while (*p != ino)
+		p = &(*p)->next;
+	*p = ino->next;
+	ino->next = NULL;
+}
+
+/* Same bytes: a document or list.json is compared, profiles.ndjson is the
+ * same snapshot when its size and newest profile are. */
+static bool same_snapshot(const struct content *a, const struct content *b)
+{
+	if (a->st.st_size != b->st.st_size ||
+	    a->st.st_mtim.tv_sec != b->st.st_mtim.tv_sec ||
+	    a->st.st_mtim.tv_nsec != b->st.st_mtim.tv_nsec)
+		return false;
+	if (a->blob && b->blob)
+		return a->blob == b->blob ||
+		       memcmp(a->blob->data, b->blob->data, a->blob->size) == 0;
+	return a->lines && b->lines;
+}
+
+static void free_snapshot(struct content *snap)
+{
+	if (snap) {
+		node_close(snap);
+		free(snap);
+	}
+}
+
+struct ino *ino_enter(struct ino *parent, const char *name,
+		      struct content *snap)
+{
+	struct ino *ino, *replaced = NULL;
+	size_t len = strlen(name);
+
+	pthread_mutex_lock(&lock);
+	ino = find(parent, name);
+	if (ino && snap && (!ino->snap || !same_snapshot(ino->snap, snap))) {
+		replaced = ino;
+		ino = NULL;
+	}
+	if (ino) {
+		ino->nlookup++;
+		pthread_mutex_unlock(&lock);
+		free_snapshot(snap);
+		return ino;
+	}
+	if (n_inodes >= n_buckets * 2)
+		grow();
+	ino = buckets ? calloc(1, sizeof(*ino) + len + 1) : NULL;
+	if (!ino) {
+		pthread_mutex_unlock(&lock);
+		free_snapshot(snap);
+		return NULL;
+	}
+	if (replaced) {
+		/* readable by whoever has it open, until it is forgotten */
+		unlink_ino(replaced);
+		replaced->hashed = false;
+		replaced->next = stale;
+		stale = replaced;
+	}
+	ino->parent = parent;
+	ino->nlookup = 1;
+	ino->snap = snap;
+	ino->hashed = true;
+	memcpy(ino->name, name, len + 1);
+	ino->next = buckets[hash(parent, name)];
+	buckets[hash(parent, name)] = ino;
+	parent->children++;
+	n_inodes++;
+	pthread_mutex_unlock(&lock);
+	return ino;
+}
+
+/* With the lock held: frees what no lookup and no child needs, upwards.
+ * Snapshots are handed back to be closed without the lock. */
+static struct content *release(struct ino *ino)
+{
+	struct content *snap = NULL;
+	struct ino *parent;
+
+	while (ino != &root && ino->nlookup == 0 && ino->children == 0) {
+		parent = ino->parent;
+		unlink_ino(ino);
+		if (ino->snap)
+			snap = ino->snap;	/* only files: the first */
+		free(ino);
+		n_inodes--;
+		parent->children--;
+		ino = parent;
+	}
+	return snap;
+}
+
+void ino_forget(struct ino *ino, uint64_t nlookup)
+{
+	struct content *snap;
+
+	if (ino == &root)
+		return;
+	pthread_mutex_lock(&lock);
+	ino->nlookup = nlookup < ino->nlookup ? ino->nlookup - nlookup : 0;
+	snap = release(ino);
+	pthread_mutex_unlock(&lock);
+	free_snapshot(snap);
+}
+
+fuse_ino_t ino_find_path(const char *path, fuse_ino_t *parent, bool *snapshot)
+{
+	char name[256];
+	struct ino *ino = &root, *up = &root;
+	const char *c = path, *end;
+	fuse_ino_t found;
+
+	pthread_mutex_lock(&lock);
+	while (ino) {
+		while (*c == '/')
+			c++;
+		if (!*c)
+			break;
+		end = strchrnul(c, '/');
+		if ((size_t)(end - c) >= sizeof(name)) {
+			ino = NULL;
+			break;
+		}
+		memcpy(name, c, (size_t)(end - c));
+		name[end - c] = '\0';
+		up = ino;
+		ino = find(ino, name);
+		c = end;
+	}
+	found = ino ? ino_nodeid(ino) : 0;
+	*parent = ino_nodeid(up);
+	*snapshot = ino && ino->snap;
+	pthread_mutex_unlock(&lock);
+	return found;
+}
+
+size_t ino_count(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&lock);
+	n = n_inodes;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+void ino_clear(void)
+{
+	struct ino *ino, *next, *all = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	all = stale;
+	stale = NULL;
+	for (i = 0; i < n_buckets; i++) {
+		for (ino = buckets[i]; ino; ino = next) {
+			next = ino->next;
+			ino->next = all;
+			all = ino;
+		}
+	}
+	free(buckets);
+	buckets = NULL;
+	n_buckets = 0;
+	n_inodes = 0;
+	root.children = 0;
+	pthread_mutex_unlock(&lock);
+	for (ino = all; ino; ino = next) {
+		next = ino->next;
+		free_snapshot(ino->snap);
+		free(ino);
+	}
+}

@@ -1,0 +1,54 @@
+/*
+ * inodes.h - the inodes the kernel knows, by node id and by name.
+ *
+ * An inode is an entry the kernel has looked up: its parent, its name and
+ * the kernel's lookup count. Its node id is its address (the root's is
+ * FUSE_ROOT_ID); the kernel uses a node id only while its lookup count is
+ * above zero, and a FORGET that brings it to zero frees the inode once no
+ * child needs it as a parent. Its path, rebuilt from the parents, is what
+ * tree_resolve() reads.
+ *
+ * A file whose bytes are a snapshot (profiles.ndjson, .status.json, the
+ * documents, list.json) owns them: each inode keeps the bytes it was looked
+ * up with, and a lookup that finds other bytes makes a new inode for the
+ * name. The old one stays readable, by whoever has it open, until the
+ * kernel forgets it.
+ *
+ * All functions are thread-safe.
+ */
+#ifndef SPRINKLRFS_INODES_H
+#define SPRINKLRFS_INODES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fuse_lowlevel.h>
+
+#include "node.h"
+
+struct ino;
+
+struct ino *ino_of(fuse_ino_t nodeid);
+fuse_ino_t ino_nodeid(const struct ino *ino);
+/* The snapshot an inode owns, or NULL: unchanged while the inode lives. */
+const struct content *ino_snapshot(const struct ino *ino);
+/* "/" and names: -ENAMETOOLONG when it does not fit. */
+int ino_path(const struct ino *ino, const char *name, char *buf, size_t size);
+
+/*
+ * One more lookup of `name` under `parent`: the named inode, or a new one.
+ * With a snapshot, an inode whose bytes differ is replaced by a new one that
+ * owns `snap`; otherwise `snap` is closed and freed. NULL: out of memory.
+ */
+struct ino *ino_enter(struct ino *parent, const char *name,
+		      struct content *snap);
+void ino_forget(struct ino *ino, uint64_t nlookup);
+/* The node id of the inode at a path the kernel knows, or 0; the node id
+ * of its directory, and whether it owns a snapshot. */
+fuse_ino_t ino_find_path(const char *path, fuse_ino_t *parent, bool *snapshot);
+size_t ino_count(void);
+/* Frees every inode (at unmount, when the kernel is gone). */
+void ino_clear(void);
+
+#endif

@@ -1,0 +1,100 @@
+"""What the kernel keeps: files are opened by the kernel alone, so warm
+reads never reach the daemon; a file whose bytes are a snapshot
+(profiles.ndjson, .status.json) is an inode per snapshot, kept by its
+readers and let go once the store moves on. Real mounts, libfuse's trace
+(-d) for what reaches the daemon, exact call counts."""
+import json
+import os
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+import fsutil
+import util
+from fsutil import Expected, calls_by_endpoint, read, start
+
+
+def requests_since(m, mark):
+    """The opcodes that reached the daemon since the log's length mark."""
+    return re.findall(r"opcode: (\w+)", m.log()[mark:])
+
+
+def raw_read(path):
+    """A file's bytes as cat reads them: buffered Python asks isatty (an
+    ioctl, which FUSE passes to the daemon); unbuffered it does not."""
+    with open(path, "rb", buffering=0) as f:
+        return f.readall()
+
+
+def test_a_warm_read_never_reaches_the_daemon(keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount, "-d", "-o", "ttl=3600")
+    m.expect_log(r"debug: ")
+    root = m.path / "prod2"
+    files = [root / "profiles" / name for name in os.listdir(root / "profiles")]
+    files += [root / "me.json", root / "profiles.ndjson"]
+    first = [raw_read(path) for path in files]
+    fake.reset_counters()
+    mark = len(m.log())
+    second = [raw_read(path) for path in files if path.suffix == ".json"]
+    assert requests_since(m, mark) == []
+    assert second == first[:len(second)]
+    # profiles.ndjson is looked up at each open (its entry is not cached)
+    # and its pages stay while the snapshot is the same
+    assert raw_read(root / "profiles.ndjson") == first[-1]
+    assert requests_since(m, mark) == ["LOOKUP"]
+    assert calls_by_endpoint(fake) == {}
+
+
+def test_an_open_ndjson_keeps_its_snapshot_the_next_open_sees_the_change(
+        keyring, make_fake, mount):
+    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1")
+    root = m.path / "prod2"
+    path = root / "profiles.ndjson"
+    with open(path, "rb") as reader:
+        head = reader.read(100)
+        done = time.monotonic()
+        (pid,) = fake.touch("prod2", count=1)
+        fake.put_profile("prod2", {"id": "new_after_listing", "profiles": [],
+                                   "createdTime": 1700000000000})
+        fsutil.wait_past(1.2, done)
+        os.listdir(root / "profiles")  # the sync that ttl asks for
+        after = read(path)
+        before = head + reader.read()
+        assert os.fstat(reader.fileno()).st_size == len(before)
+    assert len(before.splitlines()) == 250
+    assert len(after.splitlines()) == 251
+    assert os.stat(path).st_size == len(after)
+    fsutil.check_ndjson(after, Expected(fake))
+    old = {json.loads(line)["id"]: line for line in before.splitlines()}
+    new = {json.loads(line)["id"]: line for line in after.splitlines()}
+    assert old[pid] != new[pid]
+    assert {k for k in new if old.get(k) != new[k]} == {pid, "new_after_listing"}
+
+
+def checkpoint(path):
+    """Whether the store's WAL could be reset: no reader holds an old
+    snapshot (PRAGMA wal_checkpoint(TRUNCATE) is not busy)."""
+    db = sqlite3.connect(path, timeout=0)
+    try:
+        return db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+    finally:
+        db.close()
+
+
+def test_a_snapshot_nobody_reads_is_let_go_when_the_store_changes(
+        keyring, make_fake, mount):
+    """A looked-up profiles.ndjson holds a read transaction; once a sync
+    changes the store the kernel is told to drop it, forgets it, and the
+    WAL can be reset again."""
+    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1")
+    store = Path(keyring.env["XDG_CACHE_HOME"]) / "sprinklrfs" / "prod2.sqlite"
+    root = m.path / "prod2"
+    read(root / "profiles.ndjson")
+    done = time.monotonic()
+    fake.touch("prod2", count=3)
+    fsutil.wait_past(1.2, done)
+    os.listdir(root / "profiles")
+    util.wait_for(lambda: checkpoint(store), timeout=10,
+                  what="the old snapshot to be let go")
+    assert len(read(root / "profiles.ndjson").splitlines()) == 250
