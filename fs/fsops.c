@@ -238,9 +238,46 @@ static int resolve(struct fs *fs, fuse_ino_t nodeid, const char *name,
 		   struct node *n)
 {
 	char path[PATH_LEN];
-	int res = ino_path(ino_of(nodeid), name, path, sizeof(path));
+	uint64_t pos;
+	size_t env;
+	int res;
 
+	if (ino_is_profile(nodeid, &env, &pos))
+		return name ? -ENOTDIR : env >= fs->n_envs ? -ENOENT :
+		       node_profile_at(fs->envs[env], pos, n);
+	res = ino_path(ino_of(nodeid), name, path, sizeof(path));
 	return res < 0 ? res : tree_resolve(fs, path, n);
+}
+
+/* The snapshot a node id's inode owns, or NULL. */
+static const struct content *snapshot_of(fuse_ino_t nodeid)
+{
+	uint64_t pos;
+	size_t env;
+
+	return ino_is_profile(nodeid, &env, &pos) ? NULL
+						   : ino_snapshot(ino_of(nodeid));
+}
+
+static size_t env_index(const struct fs *fs, const struct fs_env *e)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n_envs && fs->envs[i] != e; i++)
+		;
+	return i;
+}
+
+/* A profile's node id: no inode is kept for it. */
+static int profile_nodeid(struct fs *fs, const struct node *n,
+			  fuse_ino_t *nodeid)
+{
+	uint64_t pos;
+	int res = node_profile_pos(n, &pos);
+
+	if (res == 0)
+		*nodeid = ino_profile(env_index(fs, n->env), pos);
+	return res;
 }
 
 /* A file's snapshot (*snap) or any node's attributes (st). */
@@ -279,7 +316,7 @@ static void fsop_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = serve(req);
 	struct fuse_entry_param e = { 0 };
-	struct content *snap;
+	struct content *snap = NULL;
 	struct node n;
 	struct ino *ino;
 	int res;
@@ -287,8 +324,17 @@ static void fsop_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	res = resolve(fs, parent, name, &n);
 	if (res == 0)
 		res = look(fs, &n, &snap, &e.attr);
+	if (res == 0 && n.kind == NODE_PROFILE)
+		res = profile_nodeid(fs, &n, &e.ino);
 	if (res < 0) {
 		reply_err(req, res);
+		return;
+	}
+	if (n.kind == NODE_PROFILE) {
+		e.entry_timeout = entry_timeout(fs, n.kind);
+		e.attr_timeout = attr_timeout(fs, n.kind);
+		current = NULL;
+		fuse_reply_entry(req, &e);
 		return;
 	}
 	ino = ino_enter(ino_of(parent), name, snap);
@@ -302,11 +348,20 @@ static void fsop_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		ino_forget(ino, 1);	/* the kernel did not take it */
 }
 
-static void fsop_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
+static void forget(fuse_ino_t nodeid, uint64_t nlookup)
 {
+	uint64_t pos;
+	size_t env;
+
 	log_debug("FORGET %llu/%llu", (unsigned long long)nodeid,
 		  (unsigned long long)nlookup);
-	ino_forget(ino_of(nodeid), nlookup);
+	if (!ino_is_profile(nodeid, &env, &pos))
+		ino_forget(ino_of(nodeid), nlookup);
+}
+
+static void fsop_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup)
+{
+	forget(nodeid, nlookup);
 	fuse_reply_none(req);
 }
 
@@ -316,10 +371,7 @@ static void fsop_forget_multi(fuse_req_t req, size_t count,
 	size_t i;
 
 	for (i = 0; i < count; i++) {
-		log_debug("FORGET %llu/%llu",
-			  (unsigned long long)forgets[i].ino,
-			  (unsigned long long)forgets[i].nlookup);
-		ino_forget(ino_of(forgets[i].ino), forgets[i].nlookup);
+		forget(forgets[i].ino, forgets[i].nlookup);
 	}
 	fuse_reply_none(req);
 }
@@ -328,7 +380,7 @@ static void fsop_getattr(fuse_req_t req, fuse_ino_t nodeid,
 			 struct fuse_file_info *fi)
 {
 	struct fs *fs = serve(req);
-	const struct content *snap = ino_snapshot(ino_of(nodeid));
+	const struct content *snap = snapshot_of(nodeid);
 	struct stat st;
 	struct node n;
 	int res;
@@ -377,7 +429,7 @@ static void fsop_read(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 		      off_t off, struct fuse_file_info *fi)
 {
 	struct fs *fs = serve(req);
-	const struct content *snap = ino_snapshot(ino_of(nodeid));
+	const struct content *snap = snapshot_of(nodeid);
 	char *buf = malloc(size ? size : 1);
 	ssize_t res;
 
@@ -406,6 +458,8 @@ struct dir_fill {
 	fuse_req_t req;
 	struct fs *fs;
 	struct ino *dir;
+	bool profiles;		/* the entries are profiles: no inodes */
+	size_t env;
 	bool plus;
 	char *buf;
 	size_t size, used;
@@ -440,10 +494,17 @@ static int fill_dir(void *arg, const char *name, const struct stat *st,
 					&e.attr, off);
 	} else {
 		if (st && (flags & FUSE_FILL_DIR_PLUS) && !dot_or_dotdot(name)) {
-			ino = ino_enter(d->dir, name, NULL);
-			if (ino) {
+			if (d->profiles) {
+				e.ino = ino_profile(d->env, (uint64_t)(off -
+							     NODE_POS_OFF));
+			} else {
+				ino = ino_enter(d->dir, name, NULL);
+				e.ino = ino ? ino_nodeid(ino) : 0;
+			}
+			if (e.ino) {
 				e.attr = *st;
-				fill_entry_param(d->fs, NODE_PROFILE, ino, &e);
+				e.entry_timeout = d->fs->opts.ttl;
+				e.attr_timeout = d->fs->opts.ttl;
 			}
 		}
 		len = fuse_add_direntry_plus(d->req, d->buf + d->used, left,
@@ -463,16 +524,21 @@ static void readdir_any(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 {
 	struct fs *fs = serve(req);
 	struct dir_fill d = {
-		.req = req, .fs = fs, .dir = ino_of(nodeid), .plus = plus,
-		.size = size, .start = off,
+		.req = req, .fs = fs, .plus = plus, .size = size, .start = off,
 	};
 	struct node n;
 	int res;
 
 	d.buf = malloc(size ? size : 1);
 	res = d.buf ? resolve(fs, nodeid, NULL, &n) : -ENOMEM;
-	if (res == 0)
+	if (res == 0 && !tree_is_dir(n.kind))
+		res = -ENOTDIR;
+	if (res == 0) {
+		d.dir = ino_of(nodeid);
+		d.profiles = n.kind == NODE_PROFILES;
+		d.env = env_index(fs, n.env);
 		res = node_readdir(fs, &n, off, &d, fill_dir);
+	}
 	if (res < 0 && d.used == 0) {
 		reply_err(req, res);
 	} else {

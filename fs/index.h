@@ -123,6 +123,8 @@ struct idx_item *idx_find(struct idx *idx, const char *id);
 struct idx_item *idx_find_bytes(struct idx *idx, const char *id);
 int idx_stat(struct idx *idx, const char *id, uint64_t *size,
 	     int64_t *modified_ms);
+int idx_pos(struct idx *idx, const char *id, uint64_t *pos);
+int idx_id_at(struct idx *idx, uint64_t pos, char *id);
 struct idx_item *idx_find_channel(struct idx *idx, const char *type,
 				  const char *channel_id);
 void idx_item_unref(struct idx_item *item);

@@ -205,6 +205,57 @@ int idx_stat(struct idx *idx, const char *id, uint64_t *size,
 	return ret;
 }
 
+static const char SQL_POS[] = "SELECT rowid FROM profile WHERE id = ?1";
+static const char SQL_AT[] = "SELECT id FROM profile WHERE rowid = ?1";
+
+/* A profile's pos (its rowid, kept for life); -ENOENT. */
+int idx_pos(struct idx *idx, const char *id, uint64_t *pos)
+{
+	struct idx_conn *c;
+	sqlite3_stmt *stmt;
+	int ret;
+
+	if (!idx_id_valid(id))
+		return -ENOENT;
+	c = idx_read_acquire(idx);
+	if (!c)
+		return -ENOMEM;
+	ret = idx_stmt(c, SQL_POS, &stmt);
+	if (ret == 0) {
+		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+		ret = idx_step_row(stmt);
+		if (ret > 0)
+			*pos = (uint64_t)sqlite3_column_int64(stmt, 0);
+		ret = ret > 0 ? 0 : ret == 0 ? -ENOENT : ret;
+		idx_stmt_done(c, stmt);
+	}
+	idx_read_release(idx, c);
+	return ret;
+}
+
+/* The id of the profile at pos, into id[IDX_ID_MAX + 1]; -ENOENT. */
+int idx_id_at(struct idx *idx, uint64_t pos, char *id)
+{
+	struct idx_conn *c = idx_read_acquire(idx);
+	sqlite3_stmt *stmt;
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	ret = idx_stmt(c, SQL_AT, &stmt);
+	if (ret == 0) {
+		sqlite3_bind_int64(stmt, 1, (sqlite3_int64)pos);
+		ret = idx_step_row(stmt);
+		if (ret > 0)
+			snprintf(id, IDX_ID_MAX + 1, "%s",
+				 (const char *)sqlite3_column_text(stmt, 0));
+		ret = ret > 0 ? 0 : ret == 0 ? -ENOENT : ret;
+		idx_stmt_done(c, stmt);
+	}
+	idx_read_release(idx, c);
+	return ret;
+}
+
 /* --- single values -------------------------------------------------------- */
 
 static int read_int(struct idx *idx, const char *sql, int64_t *value)

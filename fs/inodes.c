@@ -14,6 +14,9 @@
 #include "log.h"
 
 #define BUCKETS_MIN 1024
+#define PROFILE_BIT (1ULL << 63)
+#define ENV_SHIFT 48
+#define POS_MASK ((1ULL << ENV_SHIFT) - 1)
 
 struct ino {
 	struct ino *parent;
@@ -31,6 +34,20 @@ static struct ino **buckets;	/* protected by lock */
 static size_t n_buckets;	/* protected by lock */
 static size_t n_inodes;		/* protected by lock */
 static struct ino *stale;	/* protected by lock: replaced snapshots */
+
+fuse_ino_t ino_profile(size_t env, uint64_t pos)
+{
+	return PROFILE_BIT | (uint64_t)env << ENV_SHIFT | (pos & POS_MASK);
+}
+
+bool ino_is_profile(fuse_ino_t nodeid, size_t *env, uint64_t *pos)
+{
+	if (!(nodeid & PROFILE_BIT))
+		return false;
+	*env = (size_t)((nodeid & ~PROFILE_BIT) >> ENV_SHIFT);
+	*pos = nodeid & POS_MASK;
+	return true;
+}
 
 struct ino *ino_of(fuse_ino_t nodeid)
 {
@@ -238,7 +255,7 @@ void ino_forget(struct ino *ino, uint64_t nlookup)
 fuse_ino_t ino_find_path(const char *path, fuse_ino_t *parent, bool *snapshot)
 {
 	char name[256];
-	struct ino *ino = &root, *up = &root;
+	struct ino *ino = &root, *up = NULL;
 	const char *c = path, *end;
 	fuse_ino_t found;
 
@@ -249,18 +266,20 @@ fuse_ino_t ino_find_path(const char *path, fuse_ino_t *parent, bool *snapshot)
 		if (!*c)
 			break;
 		end = strchrnul(c, '/');
+		up = ino;
 		if ((size_t)(end - c) >= sizeof(name)) {
 			ino = NULL;
-			break;
+		} else {
+			memcpy(name, c, (size_t)(end - c));
+			name[end - c] = '\0';
+			ino = find(ino, name);
 		}
-		memcpy(name, c, (size_t)(end - c));
-		name[end - c] = '\0';
-		up = ino;
-		ino = find(ino, name);
 		c = end;
 	}
+	while (*c == '/')
+		c++;
 	found = ino ? ino_nodeid(ino) : 0;
-	*parent = ino_nodeid(up);
+	*parent = up && !*c ? ino_nodeid(up) : 0;
 	*snapshot = ino && ino->snap;
 	pthread_mutex_unlock(&lock);
 	return found;

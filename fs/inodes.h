@@ -8,6 +8,11 @@
  * child needs it as a parent. Its path, rebuilt from the parents, is what
  * tree_resolve() reads.
  *
+ * A profile has no inode in memory: its node id is its environment's index
+ * and its pos in the store (a rowid, kept for life) with the top bit set,
+ * which no address has. A million profiles' pages can so stay in the
+ * kernel's cache without costing the daemon anything.
+ *
  * A file whose bytes are a snapshot (profiles.ndjson, .status.json, the
  * documents, list.json) owns them: each inode keeps the bytes it was looked
  * up with, and a lookup that finds other bytes makes a new inode for the
@@ -29,6 +34,11 @@
 
 struct ino;
 
+fuse_ino_t ino_profile(size_t env, uint64_t pos);
+/* Whether nodeid is a profile's, and which. */
+bool ino_is_profile(fuse_ino_t nodeid, size_t *env, uint64_t *pos);
+
+/* Not for a profile's node id. */
 struct ino *ino_of(fuse_ino_t nodeid);
 fuse_ino_t ino_nodeid(const struct ino *ino);
 /* The snapshot an inode owns, or NULL: unchanged while the inode lives. */
@@ -45,7 +55,7 @@ struct ino *ino_enter(struct ino *parent, const char *name,
 		      struct content *snap);
 void ino_forget(struct ino *ino, uint64_t nlookup);
 /* The node id of the inode at a path the kernel knows, or 0; the node id
- * of its directory, and whether it owns a snapshot. */
+ * of its directory (0 when unknown too), and whether it owns a snapshot. */
 fuse_ino_t ino_find_path(const char *path, fuse_ino_t *parent, bool *snapshot);
 size_t ino_count(void);
 /* Frees every inode (at unmount, when the kernel is gone). */

@@ -6,10 +6,12 @@
  * notifies the kernel without it. Posting never blocks on the kernel.
  * Before inval_start() (and after inval_stop()) posts are dropped.
  *
- * A path the kernel does not know needs nothing. A file whose bytes are a
- * snapshot loses its name (the next lookup makes the new snapshot, and the
- * old one is forgotten once no reader has it open); anything else loses its
- * attributes and pages.
+ * A file whose bytes are a snapshot loses its name (the next lookup makes
+ * the new snapshot, and the old one is forgotten once no reader has it
+ * open); so does a profile, which has no inode in memory to find by path
+ * (a reader that has it open keeps its pages; the next lookup gives the
+ * kernel the new size and time, and the kernel then drops them). Anything
+ * else loses its attributes and pages.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -39,12 +41,10 @@ static void invalidate(const char *path)
 	bool snapshot;
 
 	nodeid = ino_find_path(path, &parent, &snapshot);
-	if (!nodeid)
-		return;
-	if (snapshot)
+	if ((snapshot || !nodeid) && parent)
 		fuse_lowlevel_notify_inval_entry(target, parent, name,
 						 strlen(name));
-	else
+	else if (nodeid)
 		fuse_lowlevel_notify_inval_inode(target, nodeid, 0, 0);
 }
 

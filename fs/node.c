@@ -108,17 +108,33 @@ static int find_profile(struct fs_env *e, const char *id, struct idx_item **out)
 	return 0;
 }
 
-/* idx_stat, a failing store being -EIO (as not_found says). */
-static int store_stat(struct fs_env *e, const char *id, uint64_t *size,
-		      int64_t *modified_ms)
+/* A store call's result, a failing store being -EIO (as not_found says). */
+static int store_result(struct fs_env *e, int res)
 {
-	int res = idx_stat(e->idx, id, size, modified_ms);
-
 	if (res < 0 && res != -ENOENT) {
 		errno = -res;
 		res = not_found(e);
 	}
 	return res;
+}
+
+static int store_stat(struct fs_env *e, const char *id, uint64_t *size,
+		      int64_t *modified_ms)
+{
+	return store_result(e, idx_stat(e->idx, id, size, modified_ms));
+}
+
+int node_profile_pos(const struct node *n, uint64_t *pos)
+{
+	return store_result(n->env, idx_pos(n->env->idx, n->id, pos));
+}
+
+int node_profile_at(struct fs_env *e, uint64_t pos, struct node *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->kind = NODE_PROFILE;
+	n->env = e;
+	return store_result(e, idx_id_at(e->idx, pos, n->id));
 }
 
 /* A profile's attributes without its bytes (an ls -l of many). */
@@ -534,8 +550,6 @@ static void fill_names(void *buf, fuse_fill_dir_t filler,
 		filler(buf, *names, NULL, 0, 0);
 }
 
-/* Entries of profile directories carry offsets: pos + 2 ("." and ".."). */
-#define POS_OFF 2
 
 struct fill {
 	struct fs *fs;
@@ -565,7 +579,7 @@ static int fill_entry(const struct idx_entry *en, void *arg)
 		base_stat(f->fs, &st, S_IFREG, en->ino, en->modified_ms);
 		set_size(&st, en->size);
 	}
-	return f->filler(f->buf, name, &st, (off_t)(en->pos + POS_OFF),
+	return f->filler(f->buf, name, &st, (off_t)(en->pos + NODE_POS_OFF),
 			 FUSE_FILL_DIR_PLUS);
 }
 
@@ -589,7 +603,7 @@ static int fill_items(struct fs *fs, const struct node *n, off_t off,
 		filter.channel_type = n->channel_type;
 	}
 	return idx_each(n->env->idx, &filter,
-			off > POS_OFF ? (uint64_t)(off - POS_OFF) : 0,
+			off > NODE_POS_OFF ? (uint64_t)(off - NODE_POS_OFF) : 0,
 			fill_entry, &f);
 }
 

@@ -16,6 +16,7 @@
 #include "tree.h"
 
 struct fs;
+struct fs_env;
 
 /* The bytes of an open file: exactly one of item, lines, blob. */
 struct content {
@@ -25,12 +26,19 @@ struct content {
 	struct stat st;
 };
 
+/* Entries of profile directories carry offsets: the store's pos + 2 ("."
+ * and ".." come first). */
+#define NODE_POS_OFF 2
+
 int node_stat(struct fs *fs, const struct node *n, struct stat *st);
 int node_open(struct fs *fs, const struct node *n, struct content *c);
 ssize_t node_read(const struct content *c, char *buf, size_t size, off_t off);
 void node_close(struct content *c);
 int node_readdir(struct fs *fs, const struct node *n, off_t off, void *buf,
 		 fuse_fill_dir_t filler);
+/* A profile's pos in the store (its node id, inodes.h), and back. */
+int node_profile_pos(const struct node *n, uint64_t *pos);
+int node_profile_at(struct fs_env *e, uint64_t pos, struct node *n);
 int node_readlink(struct fs *fs, const struct node *n, char *buf, size_t size);
 
 #endif

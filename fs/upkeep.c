@@ -17,6 +17,7 @@
 #include <fuse_lowlevel.h>
 
 #include "env.h"
+#include "inodes.h"
 #include "log.h"
 #include "upkeep.h"
 
@@ -49,34 +50,41 @@ struct memory {
 };
 
 /*
- * A process whose working directory is in the environment (rsync is) keeps
- * the environment's dentry after it was invalidated, unhashed, and goes on
+ * A process whose working directory is below (rsync's is the environment)
+ * keeps a directory's dentry after it was invalidated, unhashed, and goes on
  * caching beneath it: the notification then finds no entry. A lookup by path
  * hashes that dentry again (the kernel moves a directory's only alias), and
  * a second notification reaches what is beneath.
  */
-static void forget_env(struct fs *fs, struct fuse_session *se,
-		       const char *name)
+static void forget_dir(struct fs *fs, struct fuse_session *se,
+		       const char *env, const char *dir)
 {
 	char path[4096];
+	fuse_ino_t parent, nodeid;
+	bool snapshot;
 	struct stat st;
 
-	if (fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, name,
-					     strlen(name)) != -ENOENT ||
+	snprintf(path, sizeof(path), "/%s", env);
+	nodeid = ino_find_path(path, &parent, &snapshot);
+	if (!nodeid ||
+	    fuse_lowlevel_notify_inval_entry(se, nodeid, dir,
+					     strlen(dir)) != -ENOENT ||
 	    !fs->mountpoint)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", fs->mountpoint, name);
+	snprintf(path, sizeof(path), "%s/%s/%s", fs->mountpoint, env, dir);
 	if (lstat(path, &st) == 0)
-		fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, name,
-						 strlen(name));
+		fuse_lowlevel_notify_inval_entry(se, nodeid, dir, strlen(dir));
 }
 
+/* Profiles have no inodes in memory (inodes.h): their pages stay. */
 static void forget_entries(struct fs *fs)
 {
 	size_t i;
 
-	for (i = 0; i < fs->n_envs; i++)
-		forget_env(fs, target, fs->envs[i]->name);
+	for (i = 0; i < fs->n_envs; i++) {
+		forget_dir(fs, target, fs->envs[i]->name, "channels");
+		forget_dir(fs, target, fs->envs[i]->name, "lists");
+	}
 }
 
 static void keep_memory(struct fs *fs, struct memory *m)
@@ -94,13 +102,15 @@ static void keep_memory(struct fs *fs, struct memory *m)
 		if (m->threshold < m->limit / 4 * 3)
 			m->threshold = m->limit / 4 * 3;
 		log_debug("memory: %ld MiB resident after the kernel forgot "
-			  "its entries", rss >> 20);
+			  "its entries (%zu inodes left)", rss >> 20,
+			  ino_count());
 		return;
 	}
 	if (rss <= m->threshold)
 		return;
 	log_debug("memory: %ld MiB resident, over %ld MiB: the kernel is told "
-		  "to forget its entries", rss >> 20, m->threshold >> 20);
+		  "to forget its entries (%zu inodes)", rss >> 20,
+		  m->threshold >> 20, ino_count());
 	forget_entries(fs);
 	m->trim = true;
 }

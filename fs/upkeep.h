@@ -1,20 +1,21 @@
 /*
  * upkeep.h - a thread that keeps the daemon's memory under memory_limit.
  *
- * The daemon keeps an inode for every entry the kernel has cached
- * (inodes.h), so a walk over a million profiles would hold a million of
- * them (and the kernel its dentries and inodes). Once a second the thread reads the daemon's resident memory.
- * Past three quarters of memory_limit it tells the kernel to forget the
- * environments' cached entries (a notification on each environment's
+ * The daemon keeps an inode for every entry the kernel has cached but a
+ * profile (inodes.h): a walk over a million profiles' channel and list links
+ * would hold millions of them (and the kernel its dentries and inodes). Once
+ * a second the thread reads the daemon's resident memory. Past three
+ * quarters of memory_limit it tells the kernel to forget what it has cached
+ * below each environment's channels/ and lists/ (a notification on each
  * directory): the kernel drops what no process holds and sends FORGETs,
- * which free those inodes. On the next tick freed memory goes back to the
- * system (malloc_trim). It happens again only once memory has grown by an
- * eighth of the limit past where it settled, so memory held elsewhere cannot
- * make it spin. What is forgotten costs a lookup (and its pages a read from
- * the store) the next time it is used. A process working inside an
- * environment keeps its directory's dentry, unhashed, after the first time;
- * the thread then looks the directory up by path (fs->mountpoint) so that
- * the next notification reaches beneath it again.
+ * which free those inodes. Profiles are not touched, and their pages stay.
+ * On the next tick freed memory goes back to the system (malloc_trim). It
+ * happens again only once memory has grown by an eighth of the limit past
+ * where it settled, so memory held elsewhere cannot make it spin. What is
+ * forgotten costs a lookup in the store the next time it is used. A process
+ * working inside one of those directories keeps its dentry, unhashed, after
+ * the first time; the thread then looks the directory up by path
+ * (fs->mountpoint) so that the next notification reaches beneath it again.
  */
 #ifndef SPRINKLRFS_UPKEEP_H
 #define SPRINKLRFS_UPKEEP_H

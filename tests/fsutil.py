@@ -243,6 +243,19 @@ def read(path):
         return f.read()
 
 
+def read_unbuffered(path):
+    """A file's bytes as cat reads them: buffered Python asks isatty (an
+    ioctl, which FUSE passes to the daemon); unbuffered it does not."""
+    with open(path, "rb", buffering=0) as f:
+        return f.readall()
+
+
+def requests_since(m, mark):
+    """The opcodes that reached the daemon (libfuse's -d trace) since the
+    log's length was mark."""
+    return re.findall(r"opcode: (\w+)", m.log()[mark:])
+
+
 def daemon_pids(mountpoint):
     """Pids of processes whose command line names mountpoint (the daemon)."""
     target = str(mountpoint).encode()

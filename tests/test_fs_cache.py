@@ -5,26 +5,14 @@ readers and let go once the store moves on. Real mounts, libfuse's trace
 (-d) for what reaches the daemon, exact call counts."""
 import json
 import os
-import re
 import sqlite3
 import time
 from pathlib import Path
 
 import fsutil
 import util
-from fsutil import Expected, calls_by_endpoint, read, start
-
-
-def requests_since(m, mark):
-    """The opcodes that reached the daemon since the log's length mark."""
-    return re.findall(r"opcode: (\w+)", m.log()[mark:])
-
-
-def raw_read(path):
-    """A file's bytes as cat reads them: buffered Python asks isatty (an
-    ioctl, which FUSE passes to the daemon); unbuffered it does not."""
-    with open(path, "rb", buffering=0) as f:
-        return f.readall()
+from fsutil import (Expected, calls_by_endpoint, read, read_unbuffered,
+                    requests_since, start)
 
 
 def test_a_warm_read_never_reaches_the_daemon(keyring, make_fake, mount):
@@ -33,15 +21,15 @@ def test_a_warm_read_never_reaches_the_daemon(keyring, make_fake, mount):
     root = m.path / "prod2"
     files = [root / "profiles" / name for name in os.listdir(root / "profiles")]
     files += [root / "me.json", root / "profiles.ndjson"]
-    first = [raw_read(path) for path in files]
+    first = [read_unbuffered(path) for path in files]
     fake.reset_counters()
     mark = len(m.log())
-    second = [raw_read(path) for path in files if path.suffix == ".json"]
+    second = [read_unbuffered(path) for path in files if path.suffix == ".json"]
     assert requests_since(m, mark) == []
     assert second == first[:len(second)]
     # profiles.ndjson is looked up at each open (its entry is not cached)
     # and its pages stay while the snapshot is the same
-    assert raw_read(root / "profiles.ndjson") == first[-1]
+    assert read_unbuffered(root / "profiles.ndjson") == first[-1]
     assert requests_since(m, mark) == ["LOOKUP"]
     assert calls_by_endpoint(fake) == {}
 

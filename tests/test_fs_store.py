@@ -254,26 +254,31 @@ def test_cache_dir_option(keyring, make_fake, mount, tmp_path):
 
 def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
         keyring, make_fake, mount, tmp_path):
-    """-o memory_limit bounds the daemon, its inode of every cached entry
+    """-o memory_limit bounds the daemon, its inode of every cached link
     included: past three quarters of it the kernel is told to forget the
-    environment's entries, the daemon frees their inodes (its debug log
-    shows the FORGETs), and what was forgotten is looked up again, exactly. A
+    entries below channels/ and lists/, the daemon frees their inodes (its
+    debug log shows the FORGETs), and what was forgotten is looked up again,
+    exactly. A
     process sitting in the environment's directory (as rsync does) does not
     keep the kernel from forgetting, walk after walk."""
-    fake, m = start(keyring, make_fake, mount, "-d", "-o", "memory_limit=16",
-                    profiles=6000)
+    fake, m = start(keyring, make_fake, mount, "-d", "-o",
+                    "memory_limit=16,ttl=3600", profiles=20000)
     m.expect_log(r"debug: ")  # libfuse's trace, ENOSYS answers included
     root = m.path / "prod2"
-    os.listdir(root / "profiles")
+    kept = [root / "profiles" / name
+            for name in sorted(os.listdir(root / "profiles"))[:500]]
+    first = [fsutil.read_unbuffered(path) for path in kept]
     inside = os.open(root, os.O_RDONLY | os.O_DIRECTORY)  # as rsync's cwd
     try:
         for walk in range(3):
             mark = len(m.log())
             # the walk goes through the descriptor, never the path, as a
-            # process does from its working directory
-            for _, _, names, fd in os.fwalk(".", dir_fd=inside):
-                for name in names:
-                    os.stat(name, dir_fd=fd, follow_symlinks=False)
+            # process does from its working directory; profiles cost the
+            # daemon no memory, links do
+            for top in ("channels", "lists"):
+                for _, _, names, fd in os.fwalk(top, dir_fd=inside):
+                    for name in names:
+                        os.stat(name, dir_fd=fd, follow_symlinks=False)
 
             def since_walk(pattern):
                 return len(re.findall(pattern, m.log()[mark:]))
@@ -286,6 +291,10 @@ def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
             assert since_walk(r"FORGET") >= 1000, walk
     finally:
         os.close(inside)
+    # profiles have no inodes in the daemon: their pages outlive the forgets
+    mark = len(m.log())
+    assert [fsutil.read_unbuffered(path) for path in kept] == first
+    assert fsutil.requests_since(m, mark) == []
     fsutil.rsync(root, tmp_path / "copy")
     fsutil.check_tree(root, fsutil.Expected(fake))
     res = subprocess.run(["rsync", "-a", "--delete", "--itemize-changes",
