@@ -291,10 +291,12 @@ def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
             assert since_walk(r"FORGET") >= 1000, walk
     finally:
         os.close(inside)
-    # profiles have no inodes in the daemon: their pages outlive the forgets
+    # profiles have no inodes in the daemon: the forgets leave the kernel's
+    # entries of them (the pages are the kernel's to keep: see
+    # test_fs_cache.py)
     mark = len(m.log())
     assert [fsutil.read_unbuffered(path) for path in kept] == first
-    assert fsutil.requests_since(m, mark) == []
+    assert set(fsutil.requests_since(m, mark)) <= {"READ"}
     fsutil.rsync(root, tmp_path / "copy")
     fsutil.check_tree(root, fsutil.Expected(fake))
     res = subprocess.run(["rsync", "-a", "--delete", "--itemize-changes",
