@@ -302,49 +302,37 @@ static int look(struct fs *fs, const struct node *n, struct content **snap,
 	return 0;
 }
 
-static void fill_entry_param(const struct fs *fs, enum node_kind kind,
-			     struct ino *ino, struct fuse_entry_param *e)
-{
-	e->ino = ino_nodeid(ino);
-	if (ino_snapshot(ino))
-		e->attr = ino_snapshot(ino)->st;
-	e->entry_timeout = entry_timeout(fs, kind);
-	e->attr_timeout = attr_timeout(fs, kind);
-}
-
 static void fsop_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = serve(req);
 	struct fuse_entry_param e = { 0 };
 	struct content *snap = NULL;
+	struct ino *ino = NULL;
 	struct node n;
-	struct ino *ino;
 	int res;
 
 	res = resolve(fs, parent, name, &n);
 	if (res == 0)
 		res = look(fs, &n, &snap, &e.attr);
-	if (res == 0 && n.kind == NODE_PROFILE)
+	if (res == 0 && n.kind == NODE_PROFILE) {
 		res = profile_nodeid(fs, &n, &e.ino);
+	} else if (res == 0) {
+		ino = ino_enter(ino_of(parent), name, snap);
+		res = ino ? 0 : -ENOMEM;
+	}
 	if (res < 0) {
 		reply_err(req, res);
 		return;
 	}
-	if (n.kind == NODE_PROFILE) {
-		e.entry_timeout = entry_timeout(fs, n.kind);
-		e.attr_timeout = attr_timeout(fs, n.kind);
-		current = NULL;
-		fuse_reply_entry(req, &e);
-		return;
+	if (ino) {
+		e.ino = ino_nodeid(ino);
+		if (ino_snapshot(ino))	/* the one kept, when the same */
+			e.attr = ino_snapshot(ino)->st;
 	}
-	ino = ino_enter(ino_of(parent), name, snap);
-	if (!ino) {
-		reply_err(req, -ENOMEM);
-		return;
-	}
-	fill_entry_param(fs, n.kind, ino, &e);
+	e.entry_timeout = entry_timeout(fs, n.kind);
+	e.attr_timeout = attr_timeout(fs, n.kind);
 	current = NULL;
-	if (fuse_reply_entry(req, &e) != 0)
+	if (fuse_reply_entry(req, &e) != 0 && ino)
 		ino_forget(ino, 1);	/* the kernel did not take it */
 }
 
@@ -440,9 +428,9 @@ static void fsop_read(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 		res = node_read(snap, buf, size, off);
 	else
 		res = read_node(fs, nodeid, buf, size, off);
-	if (res < 0)
+	if (res < 0) {
 		reply_err(req, (int)res);
-	else {
+	} else {
 		current = NULL;
 		fuse_reply_buf(req, buf, (size_t)res);
 	}

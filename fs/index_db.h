@@ -60,5 +60,10 @@ int idx_step_row(sqlite3_stmt *stmt);
 bool idx_holds_writer(const struct idx *idx);
 struct idx_conn *idx_read_acquire(struct idx *idx);
 void idx_read_release(struct idx *idx, struct idx_conn *c);
+/* Runs sql on a reader, ?1 bound to text (or, when NULL, to number), and
+ * hands its first row to take(); -ENOENT when there is none. */
+int idx_read_row(struct idx *idx, const char *sql, const char *text,
+		 int64_t number, void (*take)(sqlite3_stmt *stmt, void *arg),
+		 void *arg);
 
 #endif

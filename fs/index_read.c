@@ -176,65 +176,12 @@ struct idx_item *idx_find_channel(struct idx *idx, const char *type,
 
 static const char SQL_STAT[] =
 	"SELECT size, modified FROM profile WHERE id = ?1";
-
-/* A profile's size and modifiedTime, without its bytes; -ENOENT. */
-int idx_stat(struct idx *idx, const char *id, uint64_t *size,
-	     int64_t *modified_ms)
-{
-	struct idx_conn *c;
-	sqlite3_stmt *stmt;
-	int ret;
-
-	if (!idx_id_valid(id))
-		return -ENOENT;
-	c = idx_read_acquire(idx);
-	if (!c)
-		return -ENOMEM;
-	ret = idx_stmt(c, SQL_STAT, &stmt);
-	if (ret == 0) {
-		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-		ret = idx_step_row(stmt);
-		if (ret > 0) {
-			*size = (uint64_t)sqlite3_column_int64(stmt, 0);
-			*modified_ms = sqlite3_column_int64(stmt, 1);
-		}
-		ret = ret > 0 ? 0 : ret == 0 ? -ENOENT : ret;
-		idx_stmt_done(c, stmt);
-	}
-	idx_read_release(idx, c);
-	return ret;
-}
-
 static const char SQL_POS[] = "SELECT rowid FROM profile WHERE id = ?1";
 static const char SQL_AT[] = "SELECT id FROM profile WHERE rowid = ?1";
 
-/* A profile's pos (its rowid, kept for life); -ENOENT. */
-int idx_pos(struct idx *idx, const char *id, uint64_t *pos)
-{
-	struct idx_conn *c;
-	sqlite3_stmt *stmt;
-	int ret;
-
-	if (!idx_id_valid(id))
-		return -ENOENT;
-	c = idx_read_acquire(idx);
-	if (!c)
-		return -ENOMEM;
-	ret = idx_stmt(c, SQL_POS, &stmt);
-	if (ret == 0) {
-		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-		ret = idx_step_row(stmt);
-		if (ret > 0)
-			*pos = (uint64_t)sqlite3_column_int64(stmt, 0);
-		ret = ret > 0 ? 0 : ret == 0 ? -ENOENT : ret;
-		idx_stmt_done(c, stmt);
-	}
-	idx_read_release(idx, c);
-	return ret;
-}
-
-/* The id of the profile at pos, into id[IDX_ID_MAX + 1]; -ENOENT. */
-int idx_id_at(struct idx *idx, uint64_t pos, char *id)
+int idx_read_row(struct idx *idx, const char *sql, const char *text,
+		 int64_t number, void (*take)(sqlite3_stmt *stmt, void *arg),
+		 void *arg)
 {
 	struct idx_conn *c = idx_read_acquire(idx);
 	sqlite3_stmt *stmt;
@@ -242,18 +189,69 @@ int idx_id_at(struct idx *idx, uint64_t pos, char *id)
 
 	if (!c)
 		return -ENOMEM;
-	ret = idx_stmt(c, SQL_AT, &stmt);
+	ret = idx_stmt(c, sql, &stmt);
 	if (ret == 0) {
-		sqlite3_bind_int64(stmt, 1, (sqlite3_int64)pos);
+		if (text)
+			sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(stmt, 1, number);
 		ret = idx_step_row(stmt);
 		if (ret > 0)
-			snprintf(id, IDX_ID_MAX + 1, "%s",
-				 (const char *)sqlite3_column_text(stmt, 0));
+			take(stmt, arg);
 		ret = ret > 0 ? 0 : ret == 0 ? -ENOENT : ret;
 		idx_stmt_done(c, stmt);
 	}
 	idx_read_release(idx, c);
 	return ret;
+}
+
+struct stat_row {
+	uint64_t *size;
+	int64_t *modified_ms;
+};
+
+static void take_stat(sqlite3_stmt *stmt, void *arg)
+{
+	struct stat_row *row = arg;
+
+	*row->size = (uint64_t)sqlite3_column_int64(stmt, 0);
+	*row->modified_ms = sqlite3_column_int64(stmt, 1);
+}
+
+/* A profile's size and modifiedTime, without its bytes; -ENOENT. */
+int idx_stat(struct idx *idx, const char *id, uint64_t *size,
+	     int64_t *modified_ms)
+{
+	struct stat_row row = { size, modified_ms };
+
+	if (!idx_id_valid(id))
+		return -ENOENT;
+	return idx_read_row(idx, SQL_STAT, id, 0, take_stat, &row);
+}
+
+static void take_u64(sqlite3_stmt *stmt, void *arg)
+{
+	*(uint64_t *)arg = (uint64_t)sqlite3_column_int64(stmt, 0);
+}
+
+/* A profile's pos (its rowid, kept for life); -ENOENT. */
+int idx_pos(struct idx *idx, const char *id, uint64_t *pos)
+{
+	if (!idx_id_valid(id))
+		return -ENOENT;
+	return idx_read_row(idx, SQL_POS, id, 0, take_u64, pos);
+}
+
+static void take_id(sqlite3_stmt *stmt, void *arg)
+{
+	snprintf(arg, IDX_ID_MAX + 1, "%s",
+		 (const char *)sqlite3_column_text(stmt, 0));
+}
+
+/* The id of the profile at pos, into id[IDX_ID_MAX + 1]; -ENOENT. */
+int idx_id_at(struct idx *idx, uint64_t pos, char *id)
+{
+	return idx_read_row(idx, SQL_AT, NULL, (int64_t)pos, take_id, id);
 }
 
 /* --- single values -------------------------------------------------------- */

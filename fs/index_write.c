@@ -430,28 +430,16 @@ size_t idx_sweep(struct idx *idx, uint64_t pass,
 
 /* --- state ---------------------------------------------------------------- */
 
+static void take_int(sqlite3_stmt *stmt, void *arg)
+{
+	*(int64_t *)arg = sqlite3_column_int64(stmt, 0);
+}
+
 int idx_state_get(struct idx *idx, const char *key, int64_t *value)
 {
-	struct idx_conn *c;
-	sqlite3_stmt *stmt;
-	int ret;
-
 	if (!key)
 		return -EINVAL;
-	c = idx_read_acquire(idx);
-	if (!c)
-		return -ENOMEM;
-	ret = idx_stmt(c, SQL_STATE_GET, &stmt);
-	if (ret == 0) {
-		sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-		ret = idx_step_row(stmt);
-		if (ret > 0)
-			*value = sqlite3_column_int64(stmt, 0);
-		ret = ret > 0 ? 0 : ret == 0 ? -ENOENT : ret;
-		idx_stmt_done(c, stmt);
-	}
-	idx_read_release(idx, c);
-	return ret;
+	return idx_read_row(idx, SQL_STATE_GET, key, 0, take_int, value);
 }
 
 int idx_state_set(struct idx *idx, const char *key, int64_t value)
