@@ -186,9 +186,8 @@ static void fsop_init(void *data, struct fuse_conn_info *conn)
 
 /*
  * Ends the threads that call into libfuse on their own (invalidations, the
- * memory upkeep): the mount calls this once unmounted, before the session
- * is destroyed (a notification then finds no device and fails harmlessly).
- * Stopping twice is a no-op.
+ * memory upkeep): the mount calls this once the loop has ended, before it
+ * closes the device. Stopping twice is a no-op.
  */
 void fsop_quiesce(void)
 {

@@ -17,8 +17,8 @@
 
 const struct fuse_lowlevel_ops *fsop_operations(void);
 int fsop_install_sighup(void);
-/* Stop the threads that call into libfuse; after unmounting, before
- * fuse_session_destroy(). */
+/* Stop the threads that call into libfuse; once the loop has ended, before
+ * the device is closed. */
 void fsop_quiesce(void);
 /* Whether the request the calling thread serves was interrupted. */
 bool fsop_interrupted(void);

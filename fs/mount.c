@@ -99,8 +99,12 @@ static int run(struct fuse_args *args, const struct fuse_cmdline_opts *opts,
 	res = serve(se, opts);
 	fuse_remove_signal_handlers(se);
 out_unmount:
+	/* the loop has reset the session: marked exited again, a notification
+	 * sent before the threads stop fails quietly, and none is written
+	 * once the device is closed */
+	fuse_session_exit(se);
+	fsop_quiesce();
 	fuse_session_unmount(se);
-	fsop_quiesce();		/* before the session goes */
 out_destroy:
 	fuse_session_destroy(se);
 	return res;
