@@ -138,11 +138,11 @@ bool fsop_interrupted(void)
 	return current && fuse_req_interrupted(current);
 }
 
-/* The request this thread serves from now on (NULL: none), and its fs. */
+/* The request this thread serves from now on, and its fs. */
 static struct fs *serve(fuse_req_t req)
 {
 	current = req;
-	return req ? fuse_req_userdata(req) : NULL;
+	return fuse_req_userdata(req);
 }
 
 static void reply_err(fuse_req_t req, int res)
@@ -187,7 +187,7 @@ static void fsop_init(void *data, struct fuse_conn_info *conn)
 /*
  * Ends the threads that call into libfuse on their own (invalidations, the
  * memory upkeep): the mount calls this once the loop has ended, before it
- * closes the device. Stopping twice is a no-op.
+ * closes the device and before destroy.
  */
 void fsop_quiesce(void)
 {
@@ -200,7 +200,6 @@ static void fsop_destroy(void *data)
 	struct fs *fs = data;
 	size_t i;
 
-	fsop_quiesce();
 	hup_quit = 1;
 	sem_post(&hup_sem);
 	pthread_join(hup_thread, NULL);
@@ -267,18 +266,6 @@ static size_t env_index(const struct fs *fs, const struct fs_env *e)
 	return i;
 }
 
-/* A profile's node id: no inode is kept for it. */
-static int profile_nodeid(struct fs *fs, const struct node *n,
-			  fuse_ino_t *nodeid)
-{
-	uint64_t pos;
-	int res = node_profile_pos(n, &pos);
-
-	if (res == 0)
-		*nodeid = ino_profile(env_index(fs, n->env), pos);
-	return res;
-}
-
 /* A file's snapshot (*snap) or any node's attributes (st). */
 static int look(struct fs *fs, const struct node *n, struct content **snap,
 		struct stat *st)
@@ -308,16 +295,21 @@ static void fsop_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct content *snap = NULL;
 	struct ino *ino = NULL;
 	struct node n;
+	uint64_t pos;
 	int res;
 
 	res = resolve(fs, parent, name, &n);
-	if (res == 0)
-		res = look(fs, &n, &snap, &e.attr);
 	if (res == 0 && n.kind == NODE_PROFILE) {
-		res = profile_nodeid(fs, &n, &e.ino);
+		/* no inode is kept for a profile */
+		res = node_profile_stat(fs, &n, &e.attr, &pos);
+		if (res == 0)
+			e.ino = ino_profile(env_index(fs, n.env), pos);
 	} else if (res == 0) {
-		ino = ino_enter(ino_of(parent), name, snap);
-		res = ino ? 0 : -ENOMEM;
+		res = look(fs, &n, &snap, &e.attr);
+		if (res == 0) {
+			ino = ino_enter(ino_of(parent), name, snap);
+			res = ino ? 0 : -ENOMEM;
+		}
 	}
 	if (res < 0) {
 		reply_err(req, res);
@@ -490,8 +482,10 @@ static int fill_dir(void *arg, const char *name, const struct stat *st,
 			}
 			if (e.ino) {
 				e.attr = *st;
-				e.entry_timeout = d->fs->opts.ttl;
-				e.attr_timeout = d->fs->opts.ttl;
+				e.entry_timeout = entry_timeout(d->fs,
+								NODE_PROFILE);
+				e.attr_timeout = attr_timeout(d->fs,
+							      NODE_PROFILE);
 			}
 		}
 		len = fuse_add_direntry_plus(d->req, d->buf + d->used, left,

@@ -122,8 +122,7 @@ uint64_t idx_store_bytes(struct idx *idx);
 struct idx_item *idx_find(struct idx *idx, const char *id);
 struct idx_item *idx_find_bytes(struct idx *idx, const char *id);
 int idx_stat(struct idx *idx, const char *id, uint64_t *size,
-	     int64_t *modified_ms);
-int idx_pos(struct idx *idx, const char *id, uint64_t *pos);
+	     int64_t *modified_ms, uint64_t *pos);
 int idx_id_at(struct idx *idx, uint64_t pos, char *id);
 struct idx_item *idx_find_channel(struct idx *idx, const char *type,
 				  const char *channel_id);

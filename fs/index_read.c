@@ -175,8 +175,7 @@ struct idx_item *idx_find_channel(struct idx *idx, const char *type,
 }
 
 static const char SQL_STAT[] =
-	"SELECT size, modified FROM profile WHERE id = ?1";
-static const char SQL_POS[] = "SELECT rowid FROM profile WHERE id = ?1";
+	"SELECT size, modified, rowid FROM profile WHERE id = ?1";
 static const char SQL_AT[] = "SELECT id FROM profile WHERE rowid = ?1";
 
 int idx_read_row(struct idx *idx, const char *sql, const char *text,
@@ -208,6 +207,7 @@ int idx_read_row(struct idx *idx, const char *sql, const char *text,
 struct stat_row {
 	uint64_t *size;
 	int64_t *modified_ms;
+	uint64_t *pos;
 };
 
 static void take_stat(sqlite3_stmt *stmt, void *arg)
@@ -216,30 +216,20 @@ static void take_stat(sqlite3_stmt *stmt, void *arg)
 
 	*row->size = (uint64_t)sqlite3_column_int64(stmt, 0);
 	*row->modified_ms = sqlite3_column_int64(stmt, 1);
+	if (row->pos)
+		*row->pos = (uint64_t)sqlite3_column_int64(stmt, 2);
 }
 
-/* A profile's size and modifiedTime, without its bytes; -ENOENT. */
+/* A profile's size, modifiedTime and (unless NULL) pos, its rowid kept for
+ * life, without its bytes; -ENOENT. */
 int idx_stat(struct idx *idx, const char *id, uint64_t *size,
-	     int64_t *modified_ms)
+	     int64_t *modified_ms, uint64_t *pos)
 {
-	struct stat_row row = { size, modified_ms };
+	struct stat_row row = { size, modified_ms, pos };
 
 	if (!idx_id_valid(id))
 		return -ENOENT;
 	return idx_read_row(idx, SQL_STAT, id, 0, take_stat, &row);
-}
-
-static void take_u64(sqlite3_stmt *stmt, void *arg)
-{
-	*(uint64_t *)arg = (uint64_t)sqlite3_column_int64(stmt, 0);
-}
-
-/* A profile's pos (its rowid, kept for life); -ENOENT. */
-int idx_pos(struct idx *idx, const char *id, uint64_t *pos)
-{
-	if (!idx_id_valid(id))
-		return -ENOENT;
-	return idx_read_row(idx, SQL_POS, id, 0, take_u64, pos);
 }
 
 static void take_id(sqlite3_stmt *stmt, void *arg)

@@ -7,11 +7,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "inodes.h"
-#include "log.h"
 
 #define BUCKETS_MIN 1024
 #define PROFILE_BIT (1ULL << 63)
@@ -88,7 +88,7 @@ int ino_path(const struct ino *ino, const char *name, char *buf, size_t size)
 	pthread_mutex_unlock(&lock);
 	if (ino != &root || size < 2)
 		return -ENAMETOOLONG;
-	strcpy(buf, "/");
+	snprintf(buf, size, "/");
 	while (n > 0 && res == 0)
 		res = append(buf, size, &used, parts[--n]->name);
 	if (name && res == 0)
@@ -177,7 +177,7 @@ struct ino *ino_enter(struct ino *parent, const char *name,
 		      struct content *snap)
 {
 	struct ino *ino, *replaced = NULL;
-	size_t len = strlen(name);
+	size_t len = strlen(name), b;
 
 	pthread_mutex_lock(&lock);
 	ino = find(parent, name);
@@ -211,8 +211,9 @@ struct ino *ino_enter(struct ino *parent, const char *name,
 	ino->snap = snap;
 	ino->hashed = true;
 	memcpy(ino->name, name, len + 1);
-	ino->next = buckets[hash(parent, name)];
-	buckets[hash(parent, name)] = ino;
+	b = hash(parent, name);
+	ino->next = buckets[b];
+	buckets[b] = ino;
 	parent->children++;
 	n_inodes++;
 	pthread_mutex_unlock(&lock);

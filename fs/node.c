@@ -119,14 +119,9 @@ static int store_result(struct fs_env *e, int res)
 }
 
 static int store_stat(struct fs_env *e, const char *id, uint64_t *size,
-		      int64_t *modified_ms)
+		      int64_t *modified_ms, uint64_t *pos)
 {
-	return store_result(e, idx_stat(e->idx, id, size, modified_ms));
-}
-
-int node_profile_pos(const struct node *n, uint64_t *pos)
-{
-	return store_result(n->env, idx_pos(n->env->idx, n->id, pos));
+	return store_result(e, idx_stat(e->idx, id, size, modified_ms, pos));
 }
 
 int node_profile_at(struct fs_env *e, uint64_t pos, struct node *n)
@@ -138,24 +133,25 @@ int node_profile_at(struct fs_env *e, uint64_t pos, struct node *n)
 }
 
 /* A profile's attributes without its bytes (an ls -l of many). */
-static int profile_stat(struct fs *fs, struct fs_env *e, const char *id,
-			struct stat *st)
+int node_profile_stat(struct fs *fs, const struct node *n, struct stat *st,
+		      uint64_t *pos)
 {
+	struct fs_env *e = n->env;
 	int64_t modified_ms;
 	uint64_t size;
 	int res = sync_profiles(e, SYNC_IF_DUE);
 
 	if (res < 0)
 		return res;
-	res = store_stat(e, id, &size, &modified_ms);
+	res = store_stat(e, n->id, &size, &modified_ms, pos);
 	if (res == -ENOENT) {
-		res = sync_fetch_profile(e, id);
+		res = sync_fetch_profile(e, n->id);
 		if (res == 0)
-			res = store_stat(e, id, &size, &modified_ms);
+			res = store_stat(e, n->id, &size, &modified_ms, pos);
 	}
 	if (res < 0)
 		return res;
-	base_stat(fs, st, S_IFREG, idx_inode(e->name, "profile", id),
+	base_stat(fs, st, S_IFREG, idx_inode(e->name, "profile", n->id),
 		  modified_ms);
 	set_size(st, size);
 	return 0;
@@ -419,7 +415,7 @@ int node_stat(struct fs *fs, const struct node *n, struct stat *st)
 	case NODE_LIST_LINK:
 		return list_link_stat(fs, n, st);
 	case NODE_PROFILE:
-		return profile_stat(fs, n->env, n->id, st);
+		return node_profile_stat(fs, n, st, NULL);
 	case NODE_CHANNEL_LINK:
 		res = find_channel(n->env, n->channel_type, n->id, &item);
 		if (res == 0)

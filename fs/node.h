@@ -36,8 +36,10 @@ ssize_t node_read(const struct content *c, char *buf, size_t size, off_t off);
 void node_close(struct content *c);
 int node_readdir(struct fs *fs, const struct node *n, off_t off, void *buf,
 		 fuse_fill_dir_t filler);
-/* A profile's pos in the store (its node id, inodes.h), and back. */
-int node_profile_pos(const struct node *n, uint64_t *pos);
+/* node_stat of a profile, with its pos in the store (its node id,
+ * inodes.h) unless NULL; and the profile at a pos. */
+int node_profile_stat(struct fs *fs, const struct node *n, struct stat *st,
+		      uint64_t *pos);
 int node_profile_at(struct fs_env *e, uint64_t pos, struct node *n);
 int node_readlink(struct fs *fs, const struct node *n, char *buf, size_t size);
 

@@ -357,11 +357,11 @@ static void test_bytes_and_stat(void)
 	assert(bytes->ino == full->ino &&
 	       bytes->compact_size == full->compact_size);
 	assert(bytes->n_partner_lists == 0 && full->n_partner_lists == 1);
-	assert(idx_stat(idx, "b", &size, &modified) == 0);
+	assert(idx_stat(idx, "b", &size, &modified, NULL) == 0);
 	assert(size == full->size && modified == 5);
 	assert(idx_find_bytes(idx, "c") == NULL);
-	assert(idx_stat(idx, "c", &size, &modified) == -ENOENT);
-	assert(idx_stat(idx, "../b", &size, &modified) == -ENOENT);
+	assert(idx_stat(idx, "c", &size, &modified, NULL) == -ENOENT);
+	assert(idx_stat(idx, "../b", &size, &modified, NULL) == -ENOENT);
 	idx_item_unref(full);
 	idx_item_unref(bytes);
 	idx_close(idx);
