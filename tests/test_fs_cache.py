@@ -5,6 +5,7 @@ readers and let go once the store moves on. Real mounts, libfuse's trace
 (-d) for what reaches the daemon, exact call counts."""
 import json
 import os
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -86,3 +87,38 @@ def test_a_snapshot_nobody_reads_is_let_go_when_the_store_changes(
     util.wait_for(lambda: checkpoint(store), timeout=10,
                   what="the old snapshot to be let go")
     assert len(read(root / "profiles.ndjson").splitlines()) == 250
+
+
+def test_what_the_kernel_reclaims_is_looked_up_again_exactly(
+        keyring, make_fake, mount, tmp_path):
+    """Under memory pressure the kernel reclaims its entries (here through
+    drop_caches, as root) and sends FORGETs, in batches: the daemon frees
+    the inodes of links and directories and answers the next walk exactly,
+    with no call. (The memory_limit test drives the same path from the
+    daemon's side, the sanitizer run only this one.)"""
+    # the daemon's own upkeep (memory_limit) stays out of it: a sanitizer
+    # build is resident far past the default bound
+    fake, m = start(keyring, make_fake, mount, "-d", "-o",
+                    "ttl=3600,memory_limit=8192", profiles=1000)
+    m.expect_log(r"debug: ")
+    root = m.path / "prod2"
+    fsutil.rsync(root, tmp_path / "copy")
+    entries = sum(len(dirs) + len(names) for _, dirs, names in os.walk(root))
+    fake.reset_counters()
+    for _ in range(2):
+        mark = len(m.log())
+
+        def reclaim():
+            """How many node ids the kernel forgot since mark (one line
+            each in the trace), after asking it to reclaim once more: it
+            keeps what was used last for a pass or two."""
+            Path("/proc/sys/vm/drop_caches").write_text("2\n")
+            return len(re.findall(r"debug: FORGET \d+/\d+", m.log()[mark:]))
+
+        util.wait_for(lambda: reclaim() >= entries // 2, timeout=20,
+                      interval=0.2, what="the kernel to forget its entries")
+        assert fsutil.rsync(root, tmp_path / "copy", "--delete",
+                            "--exclude=/.status.json") == []
+        assert "READDIRPLUS" in requests_since(m, mark)
+    assert calls_by_endpoint(fake) == {}
+    fsutil.check_tree(root, Expected(fake))

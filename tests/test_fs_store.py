@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 import fsutil
 import util
 from fsutil import api_calls, errno_of, pages, read, start
@@ -252,6 +254,7 @@ def test_cache_dir_option(keyring, make_fake, mount, tmp_path):
     assert not store_path(keyring).exists()
 
 
+@pytest.mark.resident_memory
 def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
         keyring, make_fake, mount, tmp_path):
     """-o memory_limit bounds the daemon, its inode of every cached link
