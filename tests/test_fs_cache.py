@@ -89,6 +89,14 @@ def test_a_snapshot_nobody_reads_is_let_go_when_the_store_changes(
     assert len(read(root / "profiles.ndjson").splitlines()) == 250
 
 
+def reclaim(m, mark):
+    """Asks the kernel to reclaim its entries once more (it keeps what was
+    used last for a pass or two) and returns how many node ids it has
+    forgotten since the log's length was mark (a line each in the trace)."""
+    Path("/proc/sys/vm/drop_caches").write_text("2\n")
+    return len(re.findall(r"debug: FORGET \d+/\d+", m.log()[mark:]))
+
+
 def test_what_the_kernel_reclaims_is_looked_up_again_exactly(
         keyring, make_fake, mount, tmp_path):
     """Under memory pressure the kernel reclaims its entries (here through
@@ -107,15 +115,7 @@ def test_what_the_kernel_reclaims_is_looked_up_again_exactly(
     fake.reset_counters()
     for _ in range(2):
         mark = len(m.log())
-
-        def reclaim():
-            """How many node ids the kernel forgot since mark (one line
-            each in the trace), after asking it to reclaim once more: it
-            keeps what was used last for a pass or two."""
-            Path("/proc/sys/vm/drop_caches").write_text("2\n")
-            return len(re.findall(r"debug: FORGET \d+/\d+", m.log()[mark:]))
-
-        util.wait_for(lambda: reclaim() >= entries // 2, timeout=20,
+        util.wait_for(lambda: reclaim(m, mark) >= entries // 2, timeout=20,
                       interval=0.2, what="the kernel to forget its entries")
         assert fsutil.rsync(root, tmp_path / "copy", "--delete",
                             "--exclude=/.status.json") == []

@@ -261,9 +261,8 @@ def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
     included: past three quarters of it the kernel is told to forget the
     entries below channels/ and lists/, the daemon frees their inodes (its
     debug log shows the FORGETs), and what was forgotten is looked up again,
-    exactly. A
-    process sitting in the environment's directory (as rsync does) does not
-    keep the kernel from forgetting, walk after walk."""
+    exactly. A process sitting in the environment's directory (as rsync
+    does) does not keep the kernel from forgetting, walk after walk."""
     fake, m = start(keyring, make_fake, mount, "-d", "-o",
                     "memory_limit=16,ttl=3600", profiles=20000)
     m.expect_log(r"debug: ")  # libfuse's trace, ENOSYS answers included
