@@ -13,8 +13,9 @@
 
 #include <fuse.h>
 #include <fuse_log.h>
+#include <glib.h>
 
-#include "log.h"
+#include "auth/base/log.h"
 
 static enum log_level max_level = LOG_LEVEL_INFO;
 static bool use_syslog;
@@ -70,15 +71,16 @@ void log_to_syslog(bool on)
 
 static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char *line;
 
 	if (level > max_level)
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	line = g_strdup_vprintf(fmt, ap);
 	if (use_syslog)
 		syslog(level_priority[level], "%s%s", level_prefix[level], line);
 	else
 		fprintf(stderr, "sprinklrfs: %s%s\n", level_prefix[level], line);
+	g_free(line);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -111,14 +113,13 @@ static enum log_level from_fuse_level(enum fuse_log_level level)
 /* libfuse's messages end with a newline of their own; ours add one. */
 static void fuse_sink(enum fuse_log_level level, const char *fmt, va_list ap)
 {
-	char line[2048];
-	size_t len;
+	char *line = g_strdup_vprintf(fmt, ap);
+	size_t len = strlen(line);
 
-	vsnprintf(line, sizeof(line), fmt, ap);
-	len = strnlen(line, sizeof(line));
 	while (len > 0 && line[len - 1] == '\n')
 		line[--len] = '\0';
 	log_msg(from_fuse_level(level), "%s", line);
+	g_free(line);
 }
 
 void log_install_fuse(void)
