@@ -1,56 +1,61 @@
 /*
  * worker.c - one thread, woken or ticking (see worker.h).
  *
- * Concurrency: `lock` protects `woken` and `stopping`; run() is called
- * without it. worker_stop() sets `stopping`, wakes the thread and joins it:
- * a run in progress finishes first, and none starts after.
+ * Concurrency: a wake is a post on the semaphore `wake` (sem_post is
+ * async-signal-safe, a mutex is not); the thread drains the posts that
+ * piled up before each run. `stopping` is set before the last post and read
+ * by the thread after each wait. run() is the thread's alone.
  */
+#include <errno.h>
+#include <semaphore.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include <glib.h>
 
+#include "auth/base/clock.h"
 #include "auth/base/worker.h"
 
 struct worker {
 	GThread *thread;
-	GMutex lock;
-	GCond wake;
-	bool woken;		/* protected by lock */
-	bool stopping;		/* protected by lock */
+	sem_t wake;
+	int stopping;		/* atomic */
 	double period;
 	void (*run)(void *arg);
 	void *arg;
 };
 
-/* With the lock held: until woken, stopping, or the next tick. */
+/* Until woken, or the next tick when there is a period. */
 static void wait_turn(struct worker *w)
 {
-	gint64 tick = g_get_monotonic_time() +
-		      (gint64)(w->period * G_USEC_PER_SEC);
+	double at = clock_now() + w->period;
+	struct timespec tick;
 
-	while (!w->woken && !w->stopping) {
-		if (w->period <= 0)
-			g_cond_wait(&w->wake, &w->lock);
-		else if (!g_cond_wait_until(&w->wake, &w->lock, tick))
-			break;
+	if (w->period <= 0) {
+		while (sem_wait(&w->wake) < 0 && errno == EINTR)
+			;
+		return;
 	}
+	/* clock_now() is CLOCK_MONOTONIC */
+	tick.tv_sec = (time_t)at;
+	tick.tv_nsec = (long)((at - (double)tick.tv_sec) * 1e9);
+	while (sem_clockwait(&w->wake, CLOCK_MONOTONIC, &tick) < 0 &&
+	       errno == EINTR)
+		;
 }
 
 static gpointer loop(gpointer data)
 {
 	struct worker *w = data;
 
-	g_mutex_lock(&w->lock);
 	for (;;) {
 		wait_turn(w);
-		if (w->stopping)
+		if (g_atomic_int_get(&w->stopping))
 			break;
-		w->woken = false;
-		g_mutex_unlock(&w->lock);
+		while (sem_trywait(&w->wake) == 0)
+			;
 		w->run(w->arg);
-		g_mutex_lock(&w->lock);
 	}
-	g_mutex_unlock(&w->lock);
 	return NULL;
 }
 
@@ -60,42 +65,34 @@ struct worker *worker_start(const char *name, void (*run)(void *arg),
 {
 	struct worker *w = g_new0(struct worker, 1);
 
-	g_mutex_init(&w->lock);
-	g_cond_init(&w->wake);
+	sem_init(&w->wake, 0, 0);
 	w->run = run;
 	w->arg = arg;
 	w->period = period;
 	w->thread = g_thread_try_new(name, loop, w, NULL);
 	if (!w->thread) {
-		g_cond_clear(&w->wake);
-		g_mutex_clear(&w->lock);
+		sem_destroy(&w->wake);
 		g_free(w);
 		return NULL;
 	}
 	return w;
 }
 
+/* Accepts NULL. */
 void worker_wake(struct worker *w)
 {
-	if (!w)
-		return;
-	g_mutex_lock(&w->lock);
-	w->woken = true;
-	g_cond_signal(&w->wake);
-	g_mutex_unlock(&w->lock);
+	if (w)
+		sem_post(&w->wake);
 }
 
-/* Accepts NULL. */
+/* Accepts NULL; a run in progress finishes first, and none starts after. */
 void worker_stop(struct worker *w)
 {
 	if (!w)
 		return;
-	g_mutex_lock(&w->lock);
-	w->stopping = true;
-	g_cond_signal(&w->wake);
-	g_mutex_unlock(&w->lock);
+	g_atomic_int_set(&w->stopping, 1);
+	sem_post(&w->wake);
 	g_thread_join(w->thread);
-	g_cond_clear(&w->wake);
-	g_mutex_clear(&w->lock);
+	sem_destroy(&w->wake);
 	g_free(w);
 }

@@ -1,8 +1,8 @@
 /*
  * fuzz_profile.c - one profile as the API might send it, through everything
- * that turns it into files: the \u0000 rewrite, cJSON, idx_put (rendering,
- * extraction, the SQLite store), idx_each, idx_find, and profiles.ndjson
- * read through idx_lines in odd-sized pieces.
+ * that turns it into files: the \u0000 rewrite, cJSON, store_put (rendering,
+ * extraction, the SQLite store), store_each, store_find, and profiles.ndjson
+ * read through store_lines in odd-sized pieces.
  *
  * Besides crashes and leaks it checks what a reader relies on: the item found
  * is the one iteration lists, a profile file and its NDJSON line parse back
@@ -23,14 +23,16 @@
 #include <cjson/cJSON.h>
 
 #include "harness.h"
-#include "index.h"
+#include "fs/store/lines.h"
+#include "fs/store/render.h"
+#include "fs/store/store.h"
 
 #define PIECE 1000	/* not a divisor of any line length in particular */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct idx *store;
+static struct store *store;
 static uint64_t next_pass = 1;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -74,31 +76,31 @@ static bool same_json(const cJSON *a, const cJSON *b)
 }
 
 /* profiles.ndjson: its size, its bytes, one line that is the file's JSON. */
-static void read_ndjson(struct idx *idx, const struct idx_item *found)
+static void read_ndjson(struct store *idx, const struct item *found)
 {
-	struct idx_lines *lines;
+	struct store_lines *lines;
 	uint64_t total, off = 0;
 	cJSON *line, *file;
 	char *all;
 	ssize_t n;
 
-	if (idx_lines_open(idx, &lines) < 0)
+	if (lines_open(idx, &lines) < 0)
 		abort();
-	total = idx_lines_size(lines);
+	total = lines_size(lines);
 	if (total != found->compact_size + 1)
 		abort();
 	all = malloc(total + 1);
 	if (!all)
 		abort();
 	while (off < total) {
-		n = idx_lines_read(lines, all + off, PIECE, (off_t)off);
+		n = lines_read(lines, all + off, PIECE, (off_t)off);
 		if (n <= 0 || (uint64_t)n > total - off)
 			abort();
 		off += (uint64_t)n;
 	}
-	if (idx_lines_read(lines, all, PIECE, (off_t)total) != 0)
+	if (lines_read(lines, all, PIECE, (off_t)total) != 0)
 		abort();
-	idx_lines_close(lines);
+	lines_close(lines);
 	if (all[total - 1] != '\n' || memchr(all, '\n', total - 1))
 		abort();
 	line = parses(all, total - 1);
@@ -112,11 +114,11 @@ static void read_ndjson(struct idx *idx, const struct idx_item *found)
 
 struct listed {
 	size_t n;
-	char id[IDX_ID_MAX + 1];
-	struct idx_entry entry;
+	char id[ITEM_ID_MAX + 1];
+	struct store_entry entry;
 };
 
-static int list_one(const struct idx_entry *e, void *arg)
+static int list_one(const struct store_entry *e, void *arg)
 {
 	struct listed *l = arg;
 
@@ -128,31 +130,31 @@ static int list_one(const struct idx_entry *e, void *arg)
 	return 0;
 }
 
-/* The one profile as iteration lists it and as idx_find gives it. */
-static void check_item(struct idx *idx, int64_t modified_ms)
+/* The one profile as iteration lists it and as store_find gives it. */
+static void check_item(struct store *idx, int64_t modified_ms)
 {
-	struct idx_filter all = { .scope = IDX_ALL };
+	struct store_filter all = { .scope = STORE_ALL };
 	struct listed listed = { 0 };
-	struct idx_item *found;
+	struct item *found;
 
-	if (idx_each(idx, &all, 0, list_one, &listed) < 0 || listed.n != 1 ||
+	if (store_each(idx, &all, 0, list_one, &listed) < 0 || listed.n != 1 ||
 	    listed.entry.pos == 0)
 		abort();
-	found = idx_find(idx, listed.id);
+	found = store_find(idx, listed.id);
 	if (!found || strcmp(found->id, listed.id) != 0 ||
 	    found->size != listed.entry.size ||
 	    found->modified_ms != listed.entry.modified_ms ||
 	    found->modified_ms != modified_ms ||
 	    found->ino != listed.entry.ino)
 		abort();
-	if (!idx_id_valid(found->id) || found->size == 0 ||
+	if (!item_id_valid(found->id) || found->size == 0 ||
 	    found->data[found->size - 1] != '\n')
 		abort();
 	read_ndjson(idx, found);
-	idx_item_unref(found);
+	item_unref(found);
 }
 
-static void index_profile(struct idx *idx, const cJSON *profile)
+static void index_profile(struct store *idx, const cJSON *profile)
 {
 	uint64_t pass = next_pass;
 	int64_t modified_ms, again_ms;
@@ -160,29 +162,29 @@ static void index_profile(struct idx *idx, const cJSON *profile)
 
 	/* puts under pass and pass + 1; pass + 2 sweeps, and the next begins */
 	next_pass += 2;
-	if (idx_begin(idx) < 0)
+	if (store_begin(idx) < 0)
 		abort();
-	if (idx_put(idx, profile, pass, &modified_ms, &changed) < 0) {
-		idx_rollback(idx);
-		if (idx_count(idx) != 0)
+	if (store_put(idx, profile, pass, &modified_ms, &changed) < 0) {
+		store_rollback(idx);
+		if (store_count(idx) != 0)
 			abort();
 		return;
 	}
 	if (!changed)	/* the store was empty */
 		abort();
 	/* the same profile again, as the next sync would bring it */
-	if (idx_put(idx, profile, pass + 1, &again_ms, &changed) < 0 ||
-	    changed || again_ms != modified_ms || idx_count(idx) != 1)
+	if (store_put(idx, profile, pass + 1, &again_ms, &changed) < 0 ||
+	    changed || again_ms != modified_ms || store_count(idx) != 1)
 		abort();
-	if (idx_commit(idx) < 0)
+	if (store_commit(idx) < 0)
 		abort();
 	check_item(idx, modified_ms);
-	if (idx_begin(idx) < 0)
+	if (store_begin(idx) < 0)
 		abort();
-	if (idx_sweep(idx, pass + 1, NULL, NULL) != 0 ||
-	    idx_sweep(idx, pass + 2, NULL, NULL) != 1)
+	if (store_sweep(idx, pass + 1, NULL, NULL) != 0 ||
+	    store_sweep(idx, pass + 2, NULL, NULL) != 1)
 		abort();
-	if (idx_commit(idx) < 0 || idx_count(idx) != 0)
+	if (store_commit(idx) < 0 || store_count(idx) != 0)
 		abort();
 }
 

@@ -1,11 +1,11 @@
 /*
  * fuzz_search_page.c - a whole search page (API §4.3) as sync sees it:
- * page_parse() checks the envelope, every result goes to idx_put() in one
+ * page_parse() checks the envelope, every result goes to store_put() in one
  * batch as in a listing, page_cursor() takes the next cursor, and the store
- * is read back through idx_each(), idx_find() and profiles.ndjson.
+ * is read back through store_each(), store_find() and profiles.ndjson.
  *
  * Besides crashes and leaks it checks that duplicate ids on one page replace
- * each other, that iteration, idx_find, idx_count and profiles.ndjson agree
+ * each other, that iteration, store_find, store_count and profiles.ndjson agree
  * on what is stored, and that profiles.ndjson reads exactly its size.
  *
  * The store is opened once per process, in a private directory under
@@ -20,17 +20,18 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <glib.h>
 
+#include "fs/store/lines.h"
+#include "fs/store/store.h"
+#include "fs/sync/page.h"
 #include "harness.h"
-#include "index.h"
-#include "page.h"
 
-#define CURSOR_MAX 1024	/* what a listing keeps (fs/sync.c) */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct idx *store;
+static struct store *store;
 static uint64_t next_pass = 1;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -43,39 +44,39 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* --- one page ------------------------------------------------------------- */
 
-static void put_results(struct idx *idx, const cJSON *results, uint64_t pass)
+static void put_results(struct store *idx, const cJSON *results, uint64_t pass)
 {
 	const cJSON *profile;
 	int64_t modified_ms;
 	bool changed;
 	size_t put = 0, count;
 
-	if (idx_begin(idx) < 0)
+	if (store_begin(idx) < 0)
 		abort();
 	cJSON_ArrayForEach(profile, results) {
-		if (idx_put(idx, profile, pass, &modified_ms, &changed) == 0)
+		if (store_put(idx, profile, pass, &modified_ms, &changed) == 0)
 			put++;
 	}
-	if (idx_commit(idx) < 0)
+	if (store_commit(idx) < 0)
 		abort();
 	/* duplicate ids on one page replace each other */
-	count = idx_count(idx);
+	count = store_count(idx);
 	if (count > put || (put > 0 && count == 0))
 		abort();
 }
 
 struct walk {
-	struct idx *idx;
+	struct store *idx;
 	size_t n;
 	uint64_t last_pos;
 	uint64_t ndjson;	/* the size profiles.ndjson should have */
 };
 
 /* Each listed profile is found as listed, in increasing positions. */
-static int check_listed(const struct idx_entry *e, void *arg)
+static int check_listed(const struct store_entry *e, void *arg)
 {
 	struct walk *w = arg;
-	struct idx_item *found = idx_find(w->idx, e->id);
+	struct item *found = store_find(w->idx, e->id);
 
 	if (e->pos <= w->last_pos || !found || strcmp(found->id, e->id) != 0 ||
 	    found->size != e->size || found->modified_ms != e->modified_ms ||
@@ -85,44 +86,44 @@ static int check_listed(const struct idx_entry *e, void *arg)
 	w->last_pos = e->pos;
 	w->ndjson += found->compact_size + 1;
 	w->n++;
-	idx_item_unref(found);
+	item_unref(found);
 	return 0;
 }
 
-static void read_back(struct idx *idx)
+static void read_back(struct store *idx)
 {
-	struct idx_filter all = { .scope = IDX_ALL };
+	struct store_filter all = { .scope = STORE_ALL };
 	struct walk w = { .idx = idx };
-	struct idx_lines *lines;
+	struct store_lines *lines;
 	uint64_t total, off = 0, newlines = 0;
 	char buf[4096];
 	ssize_t n, i;
 
-	if (idx_each(idx, &all, 0, check_listed, &w) < 0 ||
-	    w.n != idx_count(idx))
+	if (store_each(idx, &all, 0, check_listed, &w) < 0 ||
+	    w.n != store_count(idx))
 		abort();
-	if (idx_lines_open(idx, &lines) < 0)
+	if (lines_open(idx, &lines) < 0)
 		abort();
-	total = idx_lines_size(lines);
+	total = lines_size(lines);
 	if (total != w.ndjson)
 		abort();
 	while (off < total) {
-		n = idx_lines_read(lines, buf, sizeof(buf), (off_t)off);
+		n = lines_read(lines, buf, sizeof(buf), (off_t)off);
 		if (n <= 0 || (uint64_t)n > total - off)
 			abort();
 		for (i = 0; i < n; i++)
 			newlines += buf[i] == '\n';
 		off += (uint64_t)n;
 	}
-	if (idx_lines_read(lines, buf, sizeof(buf), (off_t)total) != 0)
+	if (lines_read(lines, buf, sizeof(buf), (off_t)total) != 0)
 		abort();
-	idx_lines_close(lines);
+	lines_close(lines);
 	/* one line a profile: compact JSON holds no raw newline */
 	if (newlines != w.n)
 		abort();
 }
 
-static void index_page(struct idx *idx, const cJSON *results)
+static void index_page(struct store *idx, const cJSON *results)
 {
 	uint64_t pass = next_pass;
 	size_t count;
@@ -130,17 +131,17 @@ static void index_page(struct idx *idx, const cJSON *results)
 	next_pass += 2;	/* pass + 1 sweeps, and the next page begins after */
 	put_results(idx, results, pass);
 	read_back(idx);
-	count = idx_count(idx);
-	if (idx_sweep(idx, pass + 1, NULL, NULL) != count ||
-	    idx_count(idx) != 0)
+	count = store_count(idx);
+	if (store_sweep(idx, pass + 1, NULL, NULL) != count ||
+	    store_count(idx) != 0)
 		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *body = malloc(size ? size : 1);
-	char cursor[CURSOR_MAX];
 	const cJSON *results;
+	char *cursor;
 	cJSON *root;
 
 	if (!body)
@@ -149,9 +150,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (page_parse(body, size, &root, &results) < 0)
 		goto out_free_body;
 	index_page(store, results);
-	page_cursor(root, cursor, sizeof(cursor));
-	if (strnlen(cursor, sizeof(cursor)) == sizeof(cursor))
+	cursor = page_cursor(root);
+	/* a cursor is followed as it came: never empty */
+	if (cursor && !cursor[0])
 		abort();
+	g_free(cursor);
 	cJSON_Delete(root);
 out_free_body:
 	free(body);

@@ -14,7 +14,7 @@
 
 #define CACHE_BYTES (16u << 20)
 
-static struct idx *store;
+static struct store *store;
 static char store_dir[256];
 static char store_path[300];
 
@@ -37,7 +37,7 @@ static void remove_files(void)
 
 static void store_remove(void)
 {
-	idx_close(store);
+	store_close(store);
 	store = NULL;
 	remove_files();
 }
@@ -80,7 +80,7 @@ static bool make_dir(const char *parent, const char *target)
 	return mkdtemp(store_dir) != NULL;
 }
 
-struct idx *fuzz_store_open(const char *target)
+struct store *fuzz_store_open(const char *target)
 {
 	int ret;
 
@@ -89,9 +89,9 @@ struct idx *fuzz_store_open(const char *target)
 		abort();
 	}
 	snprintf(store_path, sizeof(store_path), "%s/prod2.sqlite", store_dir);
-	ret = idx_open("prod2", store_path, CACHE_BYTES, &store);
+	ret = store_open(store_path, CACHE_BYTES, &store);
 	if (ret < 0) {
-		fprintf(stderr, "%s: idx_open %s: %d\n", target, store_path,
+		fprintf(stderr, "%s: store_open %s: %d\n", target, store_path,
 			ret);
 		remove_files();
 		abort();

@@ -7,8 +7,9 @@
 #ifndef SPRINKLRFS_FUZZ_HARNESS_H
 #define SPRINKLRFS_FUZZ_HARNESS_H
 
-#include "index.h"
+#include "fs/store/lines.h"
+#include "fs/store/store.h"
 
-struct idx *fuzz_store_open(const char *target);
+struct store *fuzz_store_open(const char *target);
 
 #endif

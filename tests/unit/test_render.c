@@ -2,7 +2,7 @@
  * test_render.c - profile bytes: determinism, numbers, UTF-8, NUL escapes,
  * and the compact form used by profiles.ndjson.
  */
-#include <assert.h>
+#include "check.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,14 +10,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "index.h"
-#include "render.h"
+#include "fs/store/render.h"
 
 static cJSON *parse(const char *text)
 {
 	cJSON *root = cJSON_ParseWithLength(text, strlen(text));
 
-	assert(root);
+	check(root);
 	return root;
 }
 
@@ -26,10 +25,10 @@ static char *render_text(const char *text, size_t *size)
 	cJSON *root = parse(text);
 	char *data = NULL;
 
-	assert(render_json(root, &data, size) == 0);
+	check(render_json(root, &data, size) == 0);
 	cJSON_Delete(root);
-	assert(data[*size - 1] == '\n');
-	assert(strlen(data) == *size);
+	check(data[*size - 1] == '\n');
+	check(strlen(data) == *size);
 	return data;
 }
 
@@ -41,22 +40,22 @@ static void test_integers(void)
 	size_t size;
 	char *data = render_text(in, &size);
 
-	assert(strstr(data, "\"modifiedTime\":\t1680587723279,\n"));
-	assert(strstr(data, "\"createdTime\":\t1660979112596,\n"));
-	assert(strstr(data, "\"zero\":\t0,\n"));
-	assert(strstr(data, "\"neg\":\t-1680587723279,\n"));
-	assert(strstr(data, "\"big\":\t999999999999999,\n"));
-	assert(strstr(data, "\"f\":\t1.5\n"));
+	check(strstr(data, "\"modifiedTime\":\t1680587723279,\n"));
+	check(strstr(data, "\"createdTime\":\t1660979112596,\n"));
+	check(strstr(data, "\"zero\":\t0,\n"));
+	check(strstr(data, "\"neg\":\t-1680587723279,\n"));
+	check(strstr(data, "\"big\":\t999999999999999,\n"));
+	check(strstr(data, "\"f\":\t1.5\n"));
 	free(data);
 	/* integers of 16 digits up to 2^53 keep their exact digits */
 	data = render_text("[1000000000000000,9007199254740991,-9007199254740992,"
 			   "4503599627370497,1.25e+20]", &size);
-	assert(strcmp(data, "[1000000000000000, 9007199254740991, "
+	check(strcmp(data, "[1000000000000000, 9007199254740991, "
 			    "-9007199254740992, 4503599627370497, 1.25e+20]\n") == 0);
 	free(data);
 	/* nested: exact digits inside objects and arrays too */
 	data = render_text("{\"a\":{\"b\":[9007199254740991]}}", &size);
-	assert(strstr(data, "9007199254740991"));
+	check(strstr(data, "9007199254740991"));
 	free(data);
 }
 
@@ -67,14 +66,14 @@ static void test_determinism_and_order(void)
 	size_t s1, s2, s3;
 	char *a = render_text(in, &s1), *b = render_text(in, &s2), *c;
 
-	assert(s1 == s2 && memcmp(a, b, s1) == 0);
-	assert(strstr(a, "unknownField"));
-	assert(strstr(a, "\"z\"") < strstr(a, "\"a\""));
-	assert(strstr(a, "\"a\"") < strstr(a, "\"id\""));
+	check(s1 == s2 && memcmp(a, b, s1) == 0);
+	check(strstr(a, "unknownField"));
+	check(strstr(a, "\"z\"") < strstr(a, "\"a\""));
+	check(strstr(a, "\"a\"") < strstr(a, "\"id\""));
 	/* rendering the rendering is a fixed point */
 	a[s1 - 1] = '\0';
 	c = render_text(a, &s3);
-	assert(s3 == s1 && memcmp(c, b, s1 - 1) == 0);
+	check(s3 == s1 && memcmp(c, b, s1 - 1) == 0);
 	free(a);
 	free(b);
 	free(c);
@@ -87,8 +86,8 @@ static void test_utf8(void)
 	size_t size;
 	char *data = render_text(in, &size);
 
-	assert(strstr(data, "\"name\":\t\"\xc2\xb5 Zo\xc3\xab \xf0\x9f\x98\x80\""));
-	assert(strstr(data, "\"esc\":\t\"\xc2\xb5\xf0\x9f\x98\x80\""));
+	check(strstr(data, "\"name\":\t\"\xc2\xb5 Zo\xc3\xab \xf0\x9f\x98\x80\""));
+	check(strstr(data, "\"esc\":\t\"\xc2\xb5\xf0\x9f\x98\x80\""));
 	free(data);
 }
 
@@ -97,12 +96,12 @@ static void expect_fix(const char *in, const char *want)
 	char buf[256];
 	size_t len = strlen(in);
 
-	assert(len < sizeof(buf));
+	check(len < sizeof(buf));
 	memcpy(buf, in, len + 1);
 	render_fix_nul_escapes(buf, len);
 	if (strcmp(buf, want) != 0) {
 		fprintf(stderr, "fix %s: got %s, want %s\n", in, buf, want);
-		assert(0);
+		check(0);
 	}
 }
 
@@ -135,11 +134,11 @@ static void test_nul_escapes_length(void)
 
 	/* only the first len bytes are looked at */
 	render_fix_nul_escapes(buf, 5);
-	assert(strcmp(buf, "\"\\u0000\"") == 0);
+	check(strcmp(buf, "\"\\u0000\"") == 0);
 	render_fix_nul_escapes(buf, strlen(buf));
 	v = cJSON_ParseWithLength(buf, strlen(buf));
-	assert(cJSON_IsString(v));
-	assert(strcmp(v->valuestring, "\xef\xbf\xbd") == 0);
+	check(cJSON_IsString(v));
+	check(strcmp(v->valuestring, "\xef\xbf\xbd") == 0);
 	cJSON_Delete(v);
 }
 
@@ -149,19 +148,19 @@ static void expect_compact(const char *text)
 	char *want = cJSON_PrintUnformatted(root), *data, *got;
 	size_t size, n, wlen = strlen(want);
 
-	assert(render_json(root, &data, &size) == 0);
-	assert(render_compact(data, size, 0, SIZE_MAX, NULL) == wlen);
+	check(render_json(root, &data, &size) == 0);
+	check(render_compact(data, size, 0, SIZE_MAX, NULL) == wlen);
 	got = malloc(wlen + 1);
 	n = render_compact(data, size, 0, SIZE_MAX, got);
-	assert(n == wlen && memcmp(got, want, wlen) == 0);
+	check(n == wlen && memcmp(got, want, wlen) == 0);
 	/* every sub-range */
 	for (size_t from = 0; from <= wlen; from += 3) {
 		for (size_t to = from; to <= wlen + 2; to += 5) {
 			size_t end = to < wlen ? to : wlen;
 
 			n = render_compact(data, size, from, to, got);
-			assert(n == end - from);
-			assert(memcmp(got, want + from, n) == 0);
+			check(n == end - from);
+			check(memcmp(got, want + from, n) == 0);
 		}
 	}
 	free(got);

@@ -1,0 +1,71 @@
+/*
+ * inodes.h - the inodes the kernel knows, by node id and by name.
+ *
+ * An inode is an entry the kernel has looked up: its parent, its name, the
+ * node it stands for (tree.h: kind, environment, ids) and the kernel's
+ * lookup count. Its node id is its address (the root's is FUSE_ROOT_ID);
+ * the kernel uses a node id only while its lookup count is above zero, and
+ * a FORGET that brings it to zero frees the inode once no child needs it as
+ * a parent. A child's node may point to its parent's strings: the parent
+ * outlives it.
+ *
+ * A profile has no inode in memory: its node id is its environment's index
+ * and its pos in the store (a rowid, kept for life) with the top bit set,
+ * which no address has. A million profiles' pages can so stay in the
+ * kernel's cache without costing the daemon anything.
+ *
+ * A file whose bytes are a snapshot (profiles.ndjson, .status.json, the
+ * documents, list.json) owns them: each inode keeps the bytes it was looked
+ * up with, and a lookup that finds other bytes makes a new inode for the
+ * name. The old one stays readable, by whoever has it open, until the
+ * kernel forgets it.
+ *
+ * All functions are thread-safe.
+ */
+#ifndef SPRINKLRFS_FS_FUSE_INODES_H
+#define SPRINKLRFS_FS_FUSE_INODES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fuse_lowlevel.h>
+
+#include "fs/view/content.h"
+#include "fs/view/tree.h"
+
+struct ino;
+
+fuse_ino_t ino_profile(size_t env, uint64_t pos);
+/* Whether nodeid is a profile's, and which. */
+bool ino_is_profile(fuse_ino_t nodeid, size_t *env, uint64_t *pos);
+
+/* Not for a profile's node id. */
+struct ino *ino_of(fuse_ino_t nodeid);
+fuse_ino_t ino_nodeid(const struct ino *ino);
+const struct node *ino_node(const struct ino *ino);
+/* The snapshot an inode owns, or NULL: unchanged while the inode lives. */
+const struct content *ino_snapshot(const struct ino *ino);
+
+/*
+ * One more lookup of `name` under `parent`: the named inode, or a new one
+ * for `node` (whose strings are parent's or `own`, copied). With a snapshot,
+ * an inode whose bytes differ is replaced by a new one that owns `snap`;
+ * otherwise `snap` is closed and freed. NULL: out of memory.
+ */
+struct ino *ino_enter(struct ino *parent, const char *name,
+		      const struct node *node, const char *own,
+		      struct content *snap);
+void ino_forget(struct ino *ino, uint64_t nlookup);
+/*
+ * The node id of the inode at names (NULL-terminated, from the root), or
+ * 0; the node id of its directory (0 when unknown too), and whether it owns
+ * a snapshot.
+ */
+fuse_ino_t ino_walk(const char *const names[], fuse_ino_t *parent,
+		    bool *snapshot);
+size_t ino_count(void);
+/* Frees every inode (at unmount, when the kernel is gone). */
+void ino_clear(void);
+
+#endif

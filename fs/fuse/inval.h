@@ -1,0 +1,21 @@
+/*
+ * inval.h - telling the kernel that what it caches is out of date: the
+ * sync layer's hooks (fs/sync/hooks.h) for profiles and .status.json.
+ *
+ * Requests are queued and sent by a worker thread: a notification sent
+ * from inside a filesystem operation can deadlock against the kernel.
+ * Before inval_start() and after inval_stop() they are dropped.
+ */
+#ifndef SPRINKLRFS_FS_FUSE_INVAL_H
+#define SPRINKLRFS_FS_FUSE_INVAL_H
+
+#include <fuse_lowlevel.h>
+
+#include "fs/sync/hooks.h"
+
+int inval_start(struct fuse_session *se);
+void inval_stop(void);
+/* profile_changed, profiles_changed and status_changed; arg unused */
+void inval_hooks(struct sync_hooks *hooks);
+
+#endif

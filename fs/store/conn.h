@@ -1,0 +1,71 @@
+/*
+ * conn.h - private to the store: its connections, their cached
+ * statements, and the struct store they belong to.
+ *
+ * conn_stmt() hands out the prepared statement for an SQL text (a string
+ * constant: the cache is keyed by its address), from the connection's cache
+ * when that entry is free, else freshly prepared; conn_stmt_done() resets it
+ * back into the cache or finalizes it. conn_read_acquire() gives the
+ * connection a reading call uses (see the essay in conn.c) and
+ * conn_read_release() gives it back. conn_holds_writer() says whether the
+ * calling thread holds the store's writer (a batch, or a write in progress);
+ * conn_set_batch() says which store's writer it holds from now on (NULL:
+ * none).
+ */
+#ifndef SPRINKLRFS_FS_STORE_CONN_H
+#define SPRINKLRFS_FS_STORE_CONN_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define CONN_STMT_CACHE 24
+#define CONN_READERS 4
+
+struct conn_cached_stmt {
+	const char *sql;
+	sqlite3_stmt *stmt;
+	bool used;
+};
+
+/* Used by one thread at a time: whoever acquired it. */
+struct store_conn {
+	sqlite3 *db;
+	struct conn_cached_stmt cache[CONN_STMT_CACHE];
+	int n_cached;
+	struct store_conn *next;	/* in st->idle */
+};
+
+struct store {
+	char *path;
+	int cache_kib;			/* page cache per connection; 0: default */
+	pthread_mutex_t write_lock;	/* held from BEGIN to COMMIT */
+	struct store_conn *writer;	/* protected by write_lock */
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_cond;
+	struct store_conn *idle;	/* protected by pool_lock */
+	int n_readers;			/* protected by pool_lock; open ones */
+};
+
+int conn_errno(int rc);
+int conn_open(const char *path, int cache_kib, struct store_conn **out);
+void conn_close(struct store_conn *c);
+int conn_exec(struct store_conn *c, const char *sql);
+int conn_stmt(struct store_conn *c, const char *sql, sqlite3_stmt **out);
+void conn_stmt_done(struct store_conn *c, sqlite3_stmt *stmt);
+int conn_step(sqlite3_stmt *stmt);
+
+bool conn_holds_writer(const struct store *st);
+bool conn_holds_any_writer(void);
+void conn_set_batch(struct store *st);
+struct store_conn *conn_read_acquire(struct store *st);
+void conn_read_release(struct store *st, struct store_conn *c);
+/* Runs sql on a reader, ?1 bound to text (or, when NULL, to number), and
+ * hands its first row to take(); -ENOENT when there is none. */
+int conn_read_row(struct store *st, const char *sql, const char *text,
+		  int64_t number, void (*take)(sqlite3_stmt *stmt, void *arg),
+		  void *arg);
+
+#endif

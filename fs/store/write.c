@@ -1,0 +1,465 @@
+/*
+ * write.c - writing the store: batches, profiles, state, documents.
+ *
+ * Who holds the writer and when is told in the essay in conn.c. Here:
+ * every write goes through write_enter/write_leave, which join the batch
+ * the calling thread holds (conn_holds_writer) or make a transaction of
+ * their own.
+ *
+ * A put compares the rendering with the stored bytes and writes only a
+ * difference; it updates the row in place, so a profile keeps its rowid (its
+ * position for store_each) for life. Memberships are replaced; channel claims
+ * are reconciled, so a claim still made keeps its row and its channel id
+ * keeps its position. Deleting a profile deletes its other rows by trigger,
+ * and triggers keep the total row (count, profiles.ndjson size) exact.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/store/conn.h"
+#include "fs/store/item.h"
+#include "fs/store/store.h"
+
+/* --- transactions --------------------------------------------------------- */
+
+int store_begin(struct store *st)
+{
+	int ret;
+
+	if (conn_holds_any_writer())
+		return -EBUSY;
+	pthread_mutex_lock(&st->write_lock);
+	ret = conn_exec(st->writer, "BEGIN IMMEDIATE");
+	if (ret < 0) {
+		pthread_mutex_unlock(&st->write_lock);
+		return ret;
+	}
+	conn_set_batch(st);
+	return 0;
+}
+
+static void batch_end(struct store *st)
+{
+	conn_set_batch(NULL);
+	pthread_mutex_unlock(&st->write_lock);
+}
+
+int store_commit(struct store *st)
+{
+	int ret;
+
+	if (!conn_holds_writer(st))
+		return -EINVAL;
+	ret = conn_exec(st->writer, "COMMIT");
+	if (ret < 0)
+		conn_exec(st->writer, "ROLLBACK");
+	batch_end(st);
+	return ret;
+}
+
+void store_rollback(struct store *st)
+{
+	if (!conn_holds_writer(st))
+		return;
+	conn_exec(st->writer, "ROLLBACK");
+	batch_end(st);
+}
+
+/*
+ * A write's transaction: the batch this thread holds (returns 0), or one of
+ * its own (returns 1; end it with write_leave).
+ */
+static int write_enter(struct store *st)
+{
+	int ret;
+
+	if (conn_holds_writer(st))
+		return 0;
+	if (conn_holds_any_writer())
+		return -EBUSY;
+	ret = store_begin(st);
+	return ret < 0 ? ret : 1;
+}
+
+static int write_leave(struct store *st, int opened, int ret)
+{
+	if (opened <= 0)
+		return ret;
+	if (ret < 0) {
+		store_rollback(st);
+		return ret;
+	}
+	return store_commit(st);
+}
+
+/* --- writes --------------------------------------------------------------- */
+
+static const char SQL_LOOK[] =
+	"SELECT p.rowid, p.seen, b.data FROM profile p"
+	" JOIN body b ON b.rowid = p.rowid WHERE p.id = ?1";
+static const char SQL_SEEN[] = "UPDATE profile SET seen = ?2 WHERE rowid = ?1";
+static const char SQL_INSERT[] =
+	"INSERT INTO profile(id, modified, created, size, compact_size, seen)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_UPDATE[] =
+	"UPDATE profile SET modified = ?2, created = ?3, size = ?4,"
+	" compact_size = ?5, seen = ?6 WHERE rowid = ?1";
+static const char SQL_BODY[] =
+	"INSERT OR REPLACE INTO body(rowid, data) VALUES(?1, ?2)";
+static const char SQL_MEMBERS_CLEAR[] = "DELETE FROM member WHERE profile = ?1";
+static const char SQL_MEMBER_ADD[] =
+	"INSERT OR IGNORE INTO member(space, list, profile) VALUES(?1, ?2, ?3)";
+static const char SQL_CHANNELS_OF[] =
+	"SELECT rowid, type, cid FROM channel WHERE profile = ?1";
+static const char SQL_CHANNEL_DEL[] = "DELETE FROM channel WHERE rowid = ?1";
+static const char SQL_CHANNEL_ADD[] =
+	"INSERT OR IGNORE INTO channel(type, cid, profile) VALUES(?1, ?2, ?3)";
+static const char SQL_SWEEP[] = "SELECT rowid, id FROM profile WHERE seen < ?1";
+static const char SQL_DELETE[] = "DELETE FROM profile WHERE rowid = ?1";
+static const char SQL_SAVEPOINT[] = "SAVEPOINT put";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO put";
+static const char SQL_RELEASE[] = "RELEASE put";
+static const char SQL_DOC_SET[] =
+	"INSERT INTO doc(key, data, fetched, mtime) VALUES(?1, ?2, ?3, ?4)"
+	" ON CONFLICT(key) DO UPDATE SET data = excluded.data,"
+	" fetched = excluded.fetched, mtime = excluded.mtime";
+static const char SQL_STATE_SET[] =
+	"INSERT INTO state(key, value) VALUES(?1, ?2)"
+	" ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+
+/* Runs a statement without parameters nor rows, prepared once. */
+static int exec_cached(struct store_conn *c, const char *sql)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, sql, &stmt);
+
+	if (ret < 0)
+		return ret;
+	ret = conn_step(stmt);
+	conn_stmt_done(c, stmt);
+	return ret < 0 ? ret : 0;
+}
+
+/* Runs a statement that returns no row, binding ?1 = a and ?2 = b. */
+static int run(struct store_conn *c, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, sql, &stmt);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, a);
+	if (sqlite3_bind_parameter_count(stmt) > 1)
+		sqlite3_bind_int64(stmt, 2, b);
+	ret = conn_step(stmt);
+	conn_stmt_done(c, stmt);
+	return ret < 0 ? ret : 0;
+}
+
+static int member_add(struct store_conn *c, const char *space, int64_t list,
+		      int64_t row)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, SQL_MEMBER_ADD, &stmt);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(stmt, 1, space, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, list);
+	sqlite3_bind_int64(stmt, 3, row);
+	ret = conn_step(stmt);
+	conn_stmt_done(c, stmt);
+	return ret < 0 ? ret : 0;
+}
+
+static int put_members(struct store_conn *c, const struct item *item,
+		       int64_t row)
+{
+	int ret = run(c, SQL_MEMBERS_CLEAR, row, 0);
+	size_t i;
+
+	for (i = 0; ret == 0 && i < item->n_partner_lists; i++)
+		ret = member_add(c, "", item->partner_lists[i], row);
+	for (i = 0; ret == 0 && i < item->n_space_lists; i++)
+		ret = member_add(c, item->space_lists[i].space_id,
+				 item->space_lists[i].list_id, row);
+	return ret;
+}
+
+static bool claims(const struct item *item, const char *type,
+		   const char *cid)
+{
+	size_t i;
+
+	for (i = 0; i < item->n_channels; i++)
+		if (strcmp(item->channels[i].type, type) == 0 &&
+		    strcmp(item->channels[i].channel_id, cid) == 0)
+			return true;
+	return false;
+}
+
+/* Drops the claims the item no longer makes; kept rows keep their rowid. */
+static int drop_channels(struct store_conn *c, const struct item *item,
+			 int64_t row)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, SQL_CHANNELS_OF, &stmt);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, row);
+	for (;;) {
+		const char *type, *cid;
+
+		ret = conn_step(stmt);
+		if (ret <= 0)
+			break;
+		type = (const char *)sqlite3_column_text(stmt, 1);
+		cid = (const char *)sqlite3_column_text(stmt, 2);
+		if (type && cid && claims(item, type, cid))
+			continue;
+		ret = run(c, SQL_CHANNEL_DEL, sqlite3_column_int64(stmt, 0), 0);
+		if (ret < 0)
+			break;
+	}
+	conn_stmt_done(c, stmt);
+	return ret;
+}
+
+static int put_channels(struct store_conn *c, const struct item *item,
+			int64_t row)
+{
+	sqlite3_stmt *stmt;
+	int ret = drop_channels(c, item, row);
+	size_t i;
+
+	for (i = 0; ret == 0 && i < item->n_channels; i++) {
+		ret = conn_stmt(c, SQL_CHANNEL_ADD, &stmt);
+		if (ret < 0)
+			break;
+		sqlite3_bind_text(stmt, 1, item->channels[i].type, -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 2, item->channels[i].channel_id, -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 3, row);
+		ret = conn_step(stmt);
+		conn_stmt_done(c, stmt);
+		ret = ret < 0 ? ret : 0;
+	}
+	return ret;
+}
+
+/* Writes the profile row (inserting when row is 0) and sets *row. */
+static int put_row(struct store_conn *c, const struct item *item,
+		   uint64_t pass, int64_t *row)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, *row ? SQL_UPDATE : SQL_INSERT, &stmt);
+
+	if (ret < 0)
+		return ret;
+	if (*row)
+		sqlite3_bind_int64(stmt, 1, *row);
+	else
+		sqlite3_bind_text(stmt, 1, item->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, item->modified_ms);
+	sqlite3_bind_int64(stmt, 3, item->created_ms);
+	sqlite3_bind_int64(stmt, 4, (int64_t)item->size);
+	sqlite3_bind_int64(stmt, 5, (int64_t)item->compact_size);
+	sqlite3_bind_int64(stmt, 6, (int64_t)pass);
+	ret = conn_step(stmt);
+	conn_stmt_done(c, stmt);
+	if (ret < 0)
+		return ret;
+	if (!*row)
+		*row = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+static int put_body(struct store_conn *c, const struct item *item,
+		    int64_t row)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, SQL_BODY, &stmt);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, row);
+	sqlite3_bind_blob64(stmt, 2, item->data, item->size, SQLITE_STATIC);
+	ret = conn_step(stmt);
+	conn_stmt_done(c, stmt);
+	return ret < 0 ? ret : 0;
+}
+
+static int put_all(struct store_conn *c, const struct item *item,
+		   uint64_t pass, int64_t row)
+{
+	int ret = put_row(c, item, pass, &row);
+
+	if (ret == 0)
+		ret = put_body(c, item, row);
+	if (ret == 0)
+		ret = put_members(c, item, row);
+	if (ret == 0)
+		ret = put_channels(c, item, row);
+	return ret;
+}
+
+/* The stored row of the item's id: *row 0 when absent, *same when equal. */
+static int look(struct store_conn *c, const struct item *item,
+		int64_t *row, int64_t *seen, bool *same)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, SQL_LOOK, &stmt);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(stmt, 1, item->id, -1, SQLITE_STATIC);
+	ret = conn_step(stmt);
+	*row = 0;
+	*same = false;
+	if (ret > 0) {
+		*row = sqlite3_column_int64(stmt, 0);
+		*seen = sqlite3_column_int64(stmt, 1);
+		*same = (size_t)sqlite3_column_bytes(stmt, 2) == item->size &&
+			memcmp(sqlite3_column_blob(stmt, 2), item->data,
+			       item->size) == 0;
+	}
+	conn_stmt_done(c, stmt);
+	return ret < 0 ? ret : 0;
+}
+
+/* In a transaction: stores the item, or only its pass when unchanged. */
+static int put_item(struct store_conn *c, const struct item *item,
+		    uint64_t pass, bool *changed)
+{
+	int64_t row = 0, seen = 0;
+	bool same = false;
+	int ret;
+
+	ret = exec_cached(c, SQL_SAVEPOINT);
+	if (ret < 0)
+		return ret;
+	ret = look(c, item, &row, &seen, &same);
+	if (ret == 0 && same && seen != (int64_t)pass)
+		ret = run(c, SQL_SEEN, row, (int64_t)pass);
+	else if (ret == 0 && !same)
+		ret = put_all(c, item, pass, row);
+	if (ret < 0)
+		exec_cached(c, SQL_ROLLBACK_TO);
+	exec_cached(c, SQL_RELEASE);
+	if (ret == 0)
+		*changed = !same;
+	return ret;
+}
+
+int store_put(struct store *st, const cJSON *profile, uint64_t pass,
+	    int64_t *modified_ms, bool *changed)
+{
+	struct item *item;
+	bool differs = false;
+	int ret, opened;
+
+	ret = item_render(profile, &item);
+	if (ret < 0)
+		return ret;
+	opened = write_enter(st);
+	ret = opened < 0 ? opened : put_item(st->writer, item, pass, &differs);
+	ret = write_leave(st, opened, ret);
+	if (ret == 0) {
+		*modified_ms = item->modified_ms;
+		*changed = differs;
+	}
+	item_unref(item);
+	return ret;
+}
+
+/*
+ * Deletes row by row, each delete atomic with its triggers, and reports each
+ * as it goes: after a failure, what was removed stays removed.
+ */
+static size_t sweep_rows(struct store_conn *c, uint64_t pass,
+			 void (*removed)(const char *id, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt;
+	size_t n = 0;
+
+	if (conn_stmt(c, SQL_SWEEP, &stmt) < 0)
+		return 0;
+	sqlite3_bind_int64(stmt, 1, (int64_t)pass);
+	while (conn_step(stmt) > 0) {
+		const char *id = (const char *)sqlite3_column_text(stmt, 1);
+
+		if (run(c, SQL_DELETE, sqlite3_column_int64(stmt, 0), 0) < 0)
+			break;
+		n++;
+		if (removed && id)
+			removed(id, arg);
+	}
+	conn_stmt_done(c, stmt);
+	return n;
+}
+
+size_t store_sweep(struct store *st, uint64_t pass,
+		 void (*removed)(const char *id, void *arg), void *arg)
+{
+	int opened = write_enter(st);
+	size_t n;
+
+	if (opened < 0)
+		return 0;
+	n = sweep_rows(st->writer, pass, removed, arg);
+	if (write_leave(st, opened, 0) < 0)
+		return 0;
+	return n;
+}
+
+/* --- state ---------------------------------------------------------------- */
+
+int store_state_set(struct store *st, const char *key, int64_t value)
+{
+	sqlite3_stmt *stmt;
+	int opened, ret;
+
+	if (!key)
+		return -EINVAL;
+	opened = write_enter(st);
+	if (opened < 0)
+		return opened;
+	ret = conn_stmt(st->writer, SQL_STATE_SET, &stmt);
+	if (ret == 0) {
+		sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, value);
+		ret = conn_step(stmt);
+		conn_stmt_done(st->writer, stmt);
+		ret = ret < 0 ? ret : 0;
+	}
+	return write_leave(st, opened, ret);
+}
+
+int store_doc_set(struct store *st, const char *key, const char *data,
+		size_t size, int64_t fetched_ms, int64_t mtime_ms)
+{
+	sqlite3_stmt *stmt;
+	int opened, ret;
+
+	if (!key || !data || size > INT32_MAX)
+		return -EINVAL;
+	opened = write_enter(st);
+	if (opened < 0)
+		return opened;
+	ret = conn_stmt(st->writer, SQL_DOC_SET, &stmt);
+	if (ret == 0) {
+		sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(stmt, 2, data, (int)size, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 3, fetched_ms);
+		sqlite3_bind_int64(stmt, 4, mtime_ms);
+		ret = conn_step(stmt);
+		conn_stmt_done(st->writer, stmt);
+		ret = ret < 0 ? ret : 0;
+	}
+	return write_leave(st, opened, ret);
+}

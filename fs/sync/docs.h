@@ -1,0 +1,45 @@
+/*
+ * docs.h - the small documents of an environment: me.json, workspaces.json,
+ * custom-fields.json, and the profile lists behind lists/. Each is one API
+ * call, cached for ttl; concurrent readers share one fetch. Every answer is
+ * also kept in the store, so a remount within ttl costs no call. A
+ * document's bytes are immutable (GBytes): a reader keeps the ones it got.
+ */
+#ifndef SPRINKLRFS_FS_SYNC_DOCS_H
+#define SPRINKLRFS_FS_SYNC_DOCS_H
+
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "fs/store/store.h"
+#include "fs/sync/remote.h"
+
+enum doc_kind {
+	DOC_ME,
+	DOC_WORKSPACES,
+	DOC_CUSTOM_FIELDS,
+	DOC_PARTNER_LISTS,
+	DOC_CLIENT_LISTS,
+	DOC_COUNT,
+};
+
+/* A workspace id or a list id fits (checked: item_id_valid, int64). */
+#define DOC_WORKSPACE_MAX 31
+
+struct doc_list {
+	char workspace[DOC_WORKSPACE_MAX + 1];	/* "" for partner lists */
+	int64_t id;
+	int64_t mtime_ms;
+	GBytes *json;		/* list.json */
+};
+
+struct docs;
+
+struct docs *docs_new(struct remote *r, struct store *st, double ttl);
+void docs_free(struct docs *d);
+int docs_get(struct docs *d, enum doc_kind kind, GBytes **json,
+	     int64_t *mtime_ms);
+int docs_lists(struct docs *d, enum doc_kind kind, GArray **lists);
+
+#endif

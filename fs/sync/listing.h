@@ -1,0 +1,54 @@
+/*
+ * listing.h - following search cursors into the store.
+ *
+ * A listing asks for the profiles with from <= modifiedTime < to (either
+ * bound may be absent), sorted by modifiedTime, and follows the cursors to
+ * the last page. Each page is one batch in the store together with where the
+ * listing would resume: a crash loses at most the page in flight. A cursor
+ * that expires restarts the search from the last modifiedTime seen.
+ *
+ * The caller fills in the first part of struct listing; stopping() is
+ * asked between pages (true: the listing ends with -ECANCELED), and
+ * page_done() is told after each page is stored.
+ */
+#ifndef SPRINKLRFS_FS_SYNC_LISTING_H
+#define SPRINKLRFS_FS_SYNC_LISTING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs/store/store.h"
+#include "fs/sync/hooks.h"
+#include "fs/sync/remote.h"
+
+struct listing {
+	struct remote *remote;
+	struct store *store;
+	const struct sync_hooks *hooks;	/* profile_changed */
+	int page_size;
+	bool (*stopping)(void *arg);
+	void (*page_done)(void *arg, const struct listing *l);
+	void *arg;
+	uint64_t pass;		/* marks every profile it sees */
+	int part;		/* partition of a full listing; -1: incremental */
+	int64_t from;		/* modifiedTime >= from; -1: no bound */
+	int64_t to;		/* modifiedTime < to; -1: no bound */
+	int64_t resume_ms;	/* where the search (re)starts; -1: from */
+	bool quiet;		/* a first listing: nothing cached to invalidate */
+	/* results */
+	int64_t newest;		/* newest modifiedTime seen */
+	int64_t oldest;		/* oldest seen; -1: none yet */
+	size_t seen;
+	size_t changed;		/* profiles whose bytes changed */
+	bool distrust;		/* it failed on pages that cannot be trusted */
+	/* private */
+	uint64_t page_hash;
+	int stale_pages;
+	char *cursor;		/* the next page's, NULL on the last */
+};
+
+int listing_run(struct listing *l);
+int listing_probe(struct remote *r, int64_t *oldest_ms);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * status.h - .status.json: what an environment's mount is doing, for humans
+ * and monitoring. Token expiry, last refresh, API calls by endpoint and
+ * status, sync state, last error; never a token. Reading it costs no API
+ * call. A rendering is reused for up to a second unless the status moved
+ * on meanwhile.
+ */
+#ifndef SPRINKLRFS_FS_VIEW_STATUS_H
+#define SPRINKLRFS_FS_VIEW_STATUS_H
+
+#include <glib.h>
+
+#include "fs/view/env.h"
+
+int status_get(struct view_env *e, GBytes **out);
+
+#endif
