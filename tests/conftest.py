@@ -6,6 +6,8 @@
 - fake: the fake Sprinklr server on a free loopback port, with its own CA
 - mount: a factory that mounts sprinklrfs in the foreground; on teardown it
   unmounts, requires exit status 0 and a clean log, and cleans up on failure
+- mounted: a factory for the usual mounted environment: a fake without rate
+  limits, logged in for every name, its counters reset, and a mount
 """
 import os
 import subprocess
@@ -16,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import fsutil  # noqa: E402
 import util  # noqa: E402
 
 PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS", "UBSAN_OPTIONS",
@@ -191,3 +194,22 @@ def mount(tmp_path, env):
             m.kill()
     if errors:
         pytest.fail("\n".join(errors))
+
+
+@pytest.fixture
+def mounted(keyring, make_fake, mount):
+    """mounted(*options, profiles=250, names=("prod2",), **fake_options)
+    starts a fake without rate limits (fake_options go to make_fake), logs
+    in for every name, resets the counters and returns (fake, mount(*options)):
+    mounting is counted, the logins are not. The mount, the keyring and
+    make_fake are the test's own fixtures: ask for them to mount again."""
+
+    def make(*options, profiles=250, names=("prod2",), **fake_options):
+        fake = make_fake(names=names, profiles=profiles,
+                         **dict(fsutil.UNLIMITED, **fake_options))
+        for name in names:
+            util.login(fake, keyring.env, name)
+        fake.reset_counters()
+        return fake, mount(*options)
+
+    return make

@@ -27,20 +27,6 @@ BOOTSTRAP = ("PARTNER_PROFILE_LISTS", "CLIENT_PROFILE_LISTS",
 UNLIMITED = {"rate_per_second": 0, "rate_per_hour": 0}
 
 
-def start(keyring, make_fake, mount, *options, profiles=250, names=("prod2",),
-          **fake_options):
-    """A fake without rate limits, logged in for every name, and a mount.
-
-    Counters are reset between the logins and the mount: mounting is counted.
-    """
-    fake = make_fake(names=names, profiles=profiles,
-                     **dict(UNLIMITED, **fake_options))
-    for name in names:
-        util.login(fake, keyring.env, name)
-    fake.reset_counters()
-    return fake, mount(*options)
-
-
 def enter(fake, m, env="prod2"):
     """Look at MOUNT/env (which lists its profiles), then reset the counters."""
     os.stat(m.path / env)

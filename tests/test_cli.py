@@ -363,8 +363,8 @@ def test_log_level_is_checked(env):
     assert "-o log_level takes error, warning, info or debug" in res.stderr
 
 
-def test_trace_has_one_line_per_api_call_and_no_secret(keyring, make_fake, mount):
-    fake, m = fsutil.start(keyring, make_fake, mount, "-o", "log_level=debug")
+def test_trace_has_one_line_per_api_call_and_no_secret(mounted, keyring):
+    fake, m = mounted("-o", "log_level=debug")
     res = run("sync", "--wait", str(m.path / "prod2"), environ=keyring.env)
     assert res.returncode == 0, res.stderr
     fsutil.read(m.path / "prod2" / "me.json")
@@ -396,8 +396,8 @@ def test_trace_has_one_line_per_api_call_and_no_secret(keyring, make_fake, mount
         assert secret not in log
 
 
-def test_debug_option_keeps_libfuse_meaning_and_traces(keyring, make_fake, mount):
-    fake, m = fsutil.start(keyring, make_fake, mount, "-o", "debug")
+def test_debug_option_keeps_libfuse_meaning_and_traces(mounted):
+    fake, m = mounted("-o", "debug")
     m.expect_log(r"unique: \d+")          # libfuse's request trace
     os.listdir(m.path)
     fsutil.read(m.path / "prod2" / "me.json")
@@ -408,9 +408,8 @@ def test_debug_option_keeps_libfuse_meaning_and_traces(keyring, make_fake, mount
         assert secret not in log
 
 
-def test_default_level_has_no_trace_and_error_level_drops_info(keyring, make_fake,
-                                                               mount):
-    fake, m = fsutil.start(keyring, make_fake, mount)
+def test_default_level_has_no_trace_and_error_level_drops_info(mounted, mount):
+    fake, m = mounted()
     quiet = mount("-o", "log_level=error", name="quiet")
     for mnt in (m, quiet):
         fsutil.read(mnt.path / "prod2" / "me.json")

@@ -73,9 +73,8 @@ def test_fstab_mount_through_mount_fuse3(keyring, make_fake, tmp_path, command):
         fsutil.force_unmount(mountpoint)
 
 
-def test_fstab_words_are_accepted_and_ignored(keyring, make_fake, mount):
-    fake, m = fsutil.start(keyring, make_fake, mount, "-o",
-                           "_netdev,auto,noauto,user,users,nofail,defaults,env=prod2")
+def test_fstab_words_are_accepted_and_ignored(mounted):
+    fake, m = mounted("-o", "_netdev,auto,noauto,user,users,nofail,defaults,env=prod2")
     check_mounted(m.path, fake)
 
 
@@ -100,8 +99,8 @@ def test_source_word_before_the_mountpoint_is_ignored(keyring, make_fake, tmp_pa
         m.kill()
 
 
-def test_env_option_chooses_environments(keyring, make_fake, mount):
-    fake, m = fsutil.start(keyring, make_fake, mount, names=("prod2", "qa4"))
+def test_env_option_chooses_environments(mounted, mount):
+    fake, m = mounted(names=("prod2", "qa4"))
     assert sorted(os.listdir(m.path)) == ["prod2", "qa4"]
     only = mount("-o", "env=qa4", name="only")
     assert os.listdir(only.path) == ["qa4"]
