@@ -282,11 +282,6 @@ def force_unmount(mountpoint):
         util.fusermount_u(mountpoint, lazy=True)
 
 
-def sprinklrfs(environ, *args, timeout=60):
-    """Run the sprinklrfs binary with args."""
-    return util.run([util.binary(), *args], environ, timeout=timeout)
-
-
 def rsync(src, dst, *extra):
     """rsync -a src/ dst/ --itemize-changes; returns its output lines."""
     res = subprocess.run(["rsync", "-a", "--itemize-changes", *extra,

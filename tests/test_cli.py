@@ -29,10 +29,6 @@ def plain_env():
             "LANG": "C.UTF-8"}
 
 
-def run(*args, environ=None, timeout=60):
-    return util.run([util.binary(), *args], environ or plain_env(), timeout=timeout)
-
-
 # --- --version and --help against the man page ---------------------------
 
 def project_version():
@@ -44,7 +40,7 @@ def project_version():
 
 @pytest.mark.parametrize("flag", ["--version", "-V"])
 def test_version_is_the_projects(flag):
-    res = run(flag)
+    res = util.run([util.binary(), flag], plain_env())
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0] == f"sprinklrfs version {project_version()}"
@@ -60,7 +56,7 @@ def help_section(text, title):
 
 
 def help_mount_options():
-    res = run("--help")
+    res = util.run([util.binary(), "--help"], plain_env())
     assert res.returncode == 0, res.stderr
     own = set()
     for line in help_section(res.stdout, "sprinklrfs options:"):
@@ -108,7 +104,7 @@ def test_help_and_man_page_name_the_same_mount_options():
 
 
 def auth_help():
-    res = run("auth", "--help")
+    res = util.run([util.binary(), "auth", "--help"], plain_env())
     assert res.returncode == 0, res.stderr
     return res.stdout
 
@@ -124,7 +120,7 @@ def test_help_and_man_page_name_the_same_auth_commands_and_options():
 
 
 def test_help_and_man_page_name_the_same_sync_flags():
-    res = run("sync", "--help")
+    res = util.run([util.binary(), "sync", "--help"], plain_env())
     assert res.returncode == 0
     flags = set(re.findall(r"--[a-z]+", res.stdout)) | {"--help"}
     assert man_names(man_sections()["SYNC"], r"--[a-z]+") == flags == \
@@ -358,14 +354,14 @@ def secrets_of(fake, env="prod2"):
 
 
 def test_log_level_is_checked(env):
-    res = run("mnt", "-o", "log_level=loud", environ=env)
+    res = util.run([util.binary(), "mnt", "-o", "log_level=loud"], env)
     assert res.returncode == 1
     assert "-o log_level takes error, warning, info or debug" in res.stderr
 
 
 def test_trace_has_one_line_per_api_call_and_no_secret(mounted, keyring):
     fake, m = mounted("-o", "log_level=debug")
-    res = run("sync", "--wait", str(m.path / "prod2"), environ=keyring.env)
+    res = util.run([util.binary(), "sync", "--wait", m.path / "prod2"], keyring.env)
     assert res.returncode == 0, res.stderr
     fsutil.read(m.path / "prod2" / "me.json")
     fake.expire_token("prod2")
@@ -519,6 +515,6 @@ def test_daemon_logs_to_syslog_not_the_terminal(keyring, make_fake, tmp_path):
 
 
 def test_errors_before_daemonizing_go_to_the_terminal(env, tmp_path):
-    res = run(str(tmp_path / "missing"), "-o", "log_level=debug", environ=env)
+    res = util.run([util.binary(), tmp_path / "missing", "-o", "log_level=debug"], env)
     assert res.returncode == 1
     assert res.stderr.startswith("sprinklrfs: error: fuse: bad mount point")

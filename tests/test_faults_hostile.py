@@ -132,7 +132,7 @@ def test_entries_of_the_wrong_type_are_skipped_or_eio(mounted, keyring):
     else:
         assert failed == errno.EIO
     # a complete full listing puts everything right
-    res = fsutil.sprinklrfs(keyring.env, "sync", str(m.path / "prod2"), "--full")
+    res = util.run([util.binary(), "sync", m.path / "prod2", "--full"], keyring.env)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "prod2: synced, 20 profiles"
     assert sorted(os.listdir(profiles)) == sorted(

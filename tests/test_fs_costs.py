@@ -5,24 +5,18 @@ below is that operation's cost alone.
 """
 import errno
 import os
-import subprocess
 import threading
 
 import pytest
 
 import fsutil
+import util
 from fsutil import Expected, calls_by_endpoint, listing_calls
-
-
-def run(*args):
-    res = subprocess.run(args, capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    return res.stdout
 
 
 def test_mount_and_root_cost_nothing(mounted):
     fake, m = mounted()
-    run("ls", str(m.path))
+    util.run(["ls", m.path], check=True)
     assert fsutil.api_calls(fake) == 0
 
 
@@ -30,11 +24,11 @@ def test_entering_an_environment_costs_the_listing(mounted):
     """An environment directory's mtime is its newest profile's, so the first
     look at it lists the profiles; nothing below costs more until ttl."""
     fake, m = mounted()
-    run("ls", str(m.path / "prod2"))
+    util.run(["ls", m.path / "prod2"], check=True)
     assert fsutil.api_calls(fake) == fsutil.pages(250)
     fake.reset_counters()
-    run("ls", str(m.path / "prod2" / "lists"))
-    run("ls", "-l", str(m.path / "prod2" / "profiles"))
+    util.run(["ls", m.path / "prod2" / "lists"], check=True)
+    util.run(["ls", "-l", m.path / "prod2" / "profiles"], check=True)
     assert fsutil.api_calls(fake) == 0
 
 
@@ -44,7 +38,7 @@ def test_entering_an_environment_costs_the_listing(mounted):
 def test_ls_l_profiles_costs_the_pages(mounted, profiles, options):
     fake, m = mounted(*options, profiles=profiles)
     page_size = 50 if options else 100
-    out = run("ls", "-l", str(m.path / "prod2" / "profiles"))
+    out = util.run(["ls", "-l", m.path / "prod2" / "profiles"], check=True).stdout
     assert len(out.splitlines()) == profiles + 1       # and the "total" line
     assert calls_by_endpoint(fake) == listing_calls(profiles, page_size)
     assert fsutil.api_calls(fake, status=200) == fsutil.pages(profiles, page_size)
@@ -53,13 +47,12 @@ def test_ls_l_profiles_costs_the_pages(mounted, profiles, options):
 def test_cat_of_every_profile_costs_nothing_more(mounted):
     fake, m = mounted()
     profiles = m.path / "prod2" / "profiles"
-    run("ls", "-l", str(profiles))
+    util.run(["ls", "-l", profiles], check=True)
     fake.reset_counters()
     total = 0
     for name in os.listdir(profiles):
         total += len(fsutil.read(profiles / name))
-    res = subprocess.run(f"cat {profiles}/*.json | wc -c", shell=True,
-                         capture_output=True, text=True, timeout=120)
+    res = util.run(["sh", "-c", f"cat {profiles}/*.json | wc -c"], timeout=120)
     assert int(res.stdout) == total
     fsutil.read(m.path / "prod2" / "profiles.ndjson")
     assert fsutil.api_calls(fake) == 0
@@ -67,12 +60,13 @@ def test_cat_of_every_profile_costs_nothing_more(mounted):
 
 def test_repeated_find_ls_du_stat_cost_nothing(mounted):
     fake, m = mounted()
-    root = str(m.path / "prod2")
-    first = run("find", root, "-ls")
+    root = m.path / "prod2"
+    first = util.run(["find", root, "-ls"], check=True).stdout
     fake.reset_counters()
-    assert run("find", root, "-ls").count("\n") == first.count("\n")
-    run("du", "-s", root)
-    run("find", root, "-type", "f", "-exec", "stat", "{}", "+")
+    again = util.run(["find", root, "-ls"], check=True).stdout
+    assert again.count("\n") == first.count("\n")
+    util.run(["du", "-s", root], check=True)
+    util.run(["find", root, "-type", "f", "-exec", "stat", "{}", "+"], check=True)
     assert fsutil.api_calls(fake) == 0
 
 

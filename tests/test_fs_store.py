@@ -32,7 +32,7 @@ def listing(fake):
 
 
 def wait_complete(keyring, m, env="prod2"):
-    res = fsutil.sprinklrfs(keyring.env, "sync", "--wait", str(m.path / env))
+    res = util.run([util.binary(), "sync", "--wait", m.path / env], keyring.env)
     assert res.returncode == 0, res.stderr
     return res.stdout
 
@@ -154,8 +154,8 @@ def test_two_mounts_of_one_environment_list_it_once(mounted, keyring, mount):
     results = {}
 
     def wait(m):
-        results[m.path] = fsutil.sprinklrfs(keyring.env, "sync", "--wait",
-                                            str(m.path / "prod2"))
+        results[m.path] = util.run([util.binary(), "sync", "--wait", m.path / "prod2"],
+                                   keyring.env)
 
     threads = [threading.Thread(target=wait, args=(m,)) for m in (a, b)]
     for t in threads:
@@ -207,7 +207,7 @@ def test_sync_wait_reports_a_failed_first_listing(mounted, keyring):
     fake, m = mounted("-o", "retries=1", profiles=40)
     m.expect_log(r"\bprod2\b")
     fake.fault("status", 1000, env="prod2", endpoint="search", status=500)
-    res = fsutil.sprinklrfs(keyring.env, "sync", "--wait", str(m.path / "prod2"))
+    res = util.run([util.binary(), "sync", "--wait", m.path / "prod2"], keyring.env)
     assert res.returncode == 1
     assert "sync failed" in res.stderr
     fake.clear_faults()

@@ -103,7 +103,7 @@ def test_deleted_profile_disappears_after_sync_full(mounted, keyring, tmp_path):
     fsutil.read(root / "profiles" / f"{victim}.json")
     fake.delete_profile("prod2", victim)
     fake.reset_counters()
-    res = fsutil.sprinklrfs(keyring.env, "sync", str(root), "--full")
+    res = util.run([util.binary(), "sync", root, "--full"], keyring.env)
     assert res.returncode == 0, res.stderr
     assert res.stdout == "prod2: synced, 249 profiles\n"
     assert calls_by_endpoint(fake) == listing_calls(249)
@@ -142,7 +142,7 @@ def test_sync_command_runs_an_incremental_sync(mounted, keyring):
     path = root / "profiles" / f"{pid}.json"
     old = fsutil.read(path)
     fake.reset_counters()
-    res = fsutil.sprinklrfs(keyring.env, "sync", str(root))
+    res = util.run([util.binary(), "sync", root], keyring.env)
     assert res.returncode == 0, res.stderr
     assert calls_by_endpoint(fake) == {"search": 1}
     want = fake.profile("prod2", pid)
@@ -155,7 +155,7 @@ def test_sync_command_runs_an_incremental_sync(mounted, keyring):
 
 
 def test_sync_command_rejects_a_path_outside_a_mount(keyring, tmp_path):
-    res = fsutil.sprinklrfs(keyring.env, "sync", str(tmp_path), "--full")
+    res = util.run([util.binary(), "sync", tmp_path, "--full"], keyring.env)
     assert res.returncode != 0 and res.stderr
 
 

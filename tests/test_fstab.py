@@ -12,7 +12,6 @@ import contextlib
 import errno
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -98,9 +97,9 @@ def test_readme_line_through_mount_fuse3(keyring, make_fake, tmp_path):
 
 
 def in_namespace(pid, *args):
-    """Run args in the mount namespace of process pid."""
-    return subprocess.run(["nsenter", f"--target={pid}", "--mount", "--", *args],
-                          capture_output=True, text=True, timeout=30)
+    """Run args in the mount namespace of process pid (util.run)."""
+    return util.run(["nsenter", f"--target={pid}", "--mount", "--", *args],
+                    timeout=30)
 
 
 @contextlib.contextmanager

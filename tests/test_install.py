@@ -240,10 +240,9 @@ class UserManager:
         assert self.proc.poll() is None, "systemd --user exited"
 
     def run(self, *args):
-        """Run args in the manager's namespace."""
-        return subprocess.run(["nsenter", f"--target={self.proc.pid}", "--mount",
-                               "--", *args], env=self.env, capture_output=True,
-                              text=True, timeout=60)
+        """Run args in the manager's namespace (util.run)."""
+        return util.run(["nsenter", f"--target={self.proc.pid}", "--mount", "--",
+                         *args], self.env)
 
     def systemctl(self, *args):
         return self.run("systemctl", "--user", *args)

@@ -32,7 +32,7 @@ def synced_ndjson(keyring, make_fake, mount):
     util.login(fake, keyring.env)
     m = mount()
     root = m.path / "prod2"
-    res = fsutil.sprinklrfs(keyring.env, "sync", "--wait", str(root))
+    res = util.run([util.binary(), "sync", "--wait", root], keyring.env)
     assert res.returncode == 0, res.stderr
     expected = Expected(fake)
     assert expected.profiles[ESCAPES]["contact"]["fullName"] == HARD_NAME
@@ -47,9 +47,7 @@ def in_ny(expected):
 
 
 def jq(*args):
-    res = subprocess.run(["jq", *args], capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
-    return res.stdout
+    return util.run(["jq", *args], check=True).stdout
 
 
 def test_jq_over_profiles_ndjson(keyring, make_fake, mount):

@@ -35,7 +35,7 @@ def made(keyring, src, dest, *options, date="2024-03-04"):
 
 def synced(keyring, fake, src, pid):
     """`sprinklrfs sync` after fake.touch: the mount shows pid's new time."""
-    res = fsutil.sprinklrfs(keyring.env, "sync", str(src))
+    res = util.run([util.binary(), "sync", src], keyring.env)
     assert res.returncode == 0, res.stderr
     want = fake.profile("prod2", pid)["modifiedTime"] * 10**6
     util.wait_for(lambda: os.stat(profile(src, pid)).st_mtime_ns == want,

@@ -52,11 +52,18 @@ def check_sanitizer(args, stderr):
         raise AssertionError(f"sanitizer report from {args}:\n{stderr}")
 
 
-def run(args, env, input=None, timeout=60, check=False):
-    """Run a command (usually sprinklrfs) and capture its output as text."""
+def run(args, env=None, input=None, timeout=60, check=False):
+    """Run a command (sprinklrfs or any other) to completion, its output
+    captured as text; arguments may be paths. A sanitizer's report in its
+    stderr fails the test whatever the exit status; with check the command
+    must exit 0 as well. env None is this process's environment."""
+    args = [str(a) for a in args]
     res = subprocess.run(args, env=env, input=input, capture_output=True,
-                         text=True, timeout=timeout, check=check)
+                         text=True, timeout=timeout)
     check_sanitizer(args, res.stderr)
+    if check:
+        assert res.returncode == 0, \
+            f"{args} exited {res.returncode}:\n{res.stdout}{res.stderr}"
     return res
 
 
