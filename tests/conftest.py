@@ -143,7 +143,8 @@ def keyring(env):
 
 @pytest.fixture
 def fake(tmp_path):
-    """prod2 (key sandbox-key) with a redirect URI on a free loopback port."""
+    """prod2 (key prod2-key, secret prod2-secret: start_fake makes NAME-key
+    and NAME-secret) with a redirect URI on a free loopback port."""
     server = start_fake(tmp_path / "fake")
     yield server
     server.stop()
