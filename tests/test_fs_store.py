@@ -5,7 +5,6 @@ Every environment has an SQLite store under $XDG_CACHE_HOME/sprinklrfs (or
 -o cache_dir). Real mounts, the real fake over HTTPS, exact call counts.
 """
 import errno
-import json
 import os
 import re
 import signal
@@ -161,7 +160,9 @@ def test_two_mounts_of_one_environment_list_it_once(mounted, keyring, mount):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=90)
+    assert not any(t.is_alive() for t in threads), "sync --wait still runs"
+    assert set(results) == {a.path, b.path}
     assert all(r.returncode == 0 for r in results.values())
     assert listing(fake) == pages(n, size)
     expected = fsutil.Expected(fake)
