@@ -47,6 +47,31 @@ def wait_for(condition, timeout=10.0, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+def hang_guard(action, seconds=60, what="the call"):
+    """action()'s result, or its exception, once it returns; a failure when
+    it is still blocked after seconds. A liveness check, never a timing:
+    seconds is far beyond what action needs. A blocked action is left to
+    its thread (the mount's teardown ends it)."""
+    import threading
+    outcome = []
+
+    def call():
+        try:
+            outcome.append((True, action()))
+        except BaseException as err:  # handed to the caller
+            outcome.append((False, err))
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        raise AssertionError(f"{what} is still blocked after {seconds}s")
+    returned, value = outcome[0]
+    if not returned:
+        raise value
+    return value
+
+
 def check_sanitizer(args, stderr):
     if stderr and SANITIZER.search(stderr):
         raise AssertionError(f"sanitizer report from {args}:\n{stderr}")
