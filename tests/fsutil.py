@@ -258,16 +258,6 @@ def daemon_pids(mountpoint):
     return out
 
 
-def unmount_background(mountpoint, timeout=20):
-    """fusermount3 -u a daemonized mount and wait for its daemon to exit."""
-    pids = daemon_pids(mountpoint)
-    res = util.fusermount_u(mountpoint)
-    assert res.returncode == 0, res.stderr
-    util.wait_for(lambda: not any(Path("/proc", str(p)).exists() and
-                                  not zombie(p) for p in pids),
-                  timeout=timeout, what="the daemon to exit")
-
-
 def zombie(pid):
     try:
         fields = Path("/proc", str(pid), "stat").read_text().rsplit(")", 1)[1].split()

@@ -423,10 +423,12 @@ def test_default_level_has_no_trace_and_error_level_drops_info(mounted, mount):
 # its own whose log is a socket it reads, so syslog(3) can be watched without
 # a syslog daemon and without touching the machine's /dev. Then it mounts in
 # the background, reads, sends SIGHUP, unmounts, and prints what the terminal
-# and syslog got.
+# and syslog got and how the daemon exited: it is the daemon's subreaper.
 SYSLOG_HELPER = r"""
-import json, os, signal, socket, subprocess, sys, time
+import ctypes, json, os, signal, socket, subprocess, sys, time
 binary, mnt, work = sys.argv[1:4]
+if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
+    sys.exit("PR_SET_CHILD_SUBREAPER: " + os.strerror(ctypes.get_errno()))
 old = os.path.join(work, "olddev")
 os.makedirs(old)
 subprocess.run(["mount", "--rbind", "/dev", old], check=True)
@@ -453,6 +455,16 @@ def wait(cond, what):
             raise TimeoutError(what)
         time.sleep(0.02)
 
+log.setblocking(False)
+messages = []
+
+def received():
+    while True:
+        try:
+            messages.append(log.recv(65536).decode(errors="replace"))
+        except BlockingIOError:
+            return messages
+
 out, pid = os.path.join(work, "terminal"), None
 try:
     with open(out, "w") as terminal:
@@ -464,24 +476,19 @@ try:
     with open(os.path.join(mnt, "prod2", "me.json")) as f:
         f.read()
     os.kill(pid, signal.SIGHUP)
-    time.sleep(0.5)
+    wait(lambda: any("SIGHUP" in m for m in received()), "SIGHUP's log line")
     subprocess.run(["fusermount3", "-u", mnt], check=True)
-    wait(lambda: not os.path.exists("/proc/%d" % pid), "the daemon to exit")
+    _, status = os.waitpid(pid, 0)
     pid = None
 finally:
     if pid is not None:
         os.kill(pid, signal.SIGKILL)
         subprocess.run(["fusermount3", "-u", "-z", mnt])
-log.setblocking(False)
-messages = []
-while True:
-    try:
-        messages.append(log.recv(65536).decode(errors="replace"))
-    except BlockingIOError:
-        break
+received()
 with open(out) as f:
     print(json.dumps({"code": res.returncode, "listed": listed,
-                      "terminal": f.read(), "syslog": messages}))
+                      "terminal": f.read(), "syslog": messages,
+                      "daemon_exit": os.waitstatus_to_exitcode(status)}))
 """
 
 
@@ -493,12 +500,17 @@ def test_daemon_logs_to_syslog_not_the_terminal(keyring, make_fake, tmp_path):
     mnt, work = tmp_path / "daemon", tmp_path / "ns"
     mnt.mkdir()
     work.mkdir()
+    # the daemon's stderr is /dev/null: its sanitizer reports go to files
+    reports = tmp_path / "sanitizer"
+    environ = util.sanitizer_to_files(keyring.env, reports)
     res = util.run(["unshare", "--mount", "--propagation", "private",
                     "/usr/bin/python3", "-c", SYSLOG_HELPER, util.binary(),
-                    str(mnt), str(work)], keyring.env, timeout=120)
+                    str(mnt), str(work)], environ, timeout=120)
     assert res.returncode == 0, res.stderr
     seen = json.loads(res.stdout)
     assert seen["code"] == 0 and seen["listed"] == 50
+    assert seen["daemon_exit"] == 0, "the daemon must exit 0 after the unmount"
+    util.check_sanitizer_files(reports)
     assert seen["terminal"] == "", "a daemon must not write to the terminal"
     # <priority>TIMESTAMP sprinklrfs[PID]: MESSAGE, facility daemon (3)
     entries = [re.match(r"<(\d+)>.*? sprinklrfs\[\d+\]: (.*)$", m)
