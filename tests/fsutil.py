@@ -27,20 +27,6 @@ BOOTSTRAP = ("PARTNER_PROFILE_LISTS", "CLIENT_PROFILE_LISTS",
 UNLIMITED = {"rate_per_second": 0, "rate_per_hour": 0}
 
 
-def start(keyring, make_fake, mount, *options, profiles=250, names=("prod2",),
-          **fake_options):
-    """A fake without rate limits, logged in for every name, and a mount.
-
-    Counters are reset between the logins and the mount: mounting is counted.
-    """
-    fake = make_fake(names=names, profiles=profiles,
-                     **dict(UNLIMITED, **fake_options))
-    for name in names:
-        util.login(fake, keyring.env, name)
-    fake.reset_counters()
-    return fake, mount(*options)
-
-
 def enter(fake, m, env="prod2"):
     """Look at MOUNT/env (which lists its profiles), then reset the counters."""
     os.stat(m.path / env)
@@ -272,16 +258,6 @@ def daemon_pids(mountpoint):
     return out
 
 
-def unmount_background(mountpoint, timeout=20):
-    """fusermount3 -u a daemonized mount and wait for its daemon to exit."""
-    pids = daemon_pids(mountpoint)
-    res = util.fusermount_u(mountpoint)
-    assert res.returncode == 0, res.stderr
-    util.wait_for(lambda: not any(Path("/proc", str(p)).exists() and
-                                  not zombie(p) for p in pids),
-                  timeout=timeout, what="the daemon to exit")
-
-
 def zombie(pid):
     try:
         fields = Path("/proc", str(pid), "stat").read_text().rsplit(")", 1)[1].split()
@@ -294,11 +270,6 @@ def force_unmount(mountpoint):
     """Cleanup after a failure: never leave a mount behind."""
     if os.path.ismount(mountpoint):
         util.fusermount_u(mountpoint, lazy=True)
-
-
-def sprinklrfs(environ, *args, timeout=60):
-    """Run the sprinklrfs binary with args."""
-    return util.run([util.binary(), *args], environ, timeout=timeout)
 
 
 def rsync(src, dst, *extra):

@@ -29,10 +29,6 @@ def plain_env():
             "LANG": "C.UTF-8"}
 
 
-def run(*args, environ=None, timeout=60):
-    return util.run([util.binary(), *args], environ or plain_env(), timeout=timeout)
-
-
 # --- --version and --help against the man page ---------------------------
 
 def project_version():
@@ -44,7 +40,7 @@ def project_version():
 
 @pytest.mark.parametrize("flag", ["--version", "-V"])
 def test_version_is_the_projects(flag):
-    res = run(flag)
+    res = util.run([util.binary(), flag], plain_env())
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0] == f"sprinklrfs version {project_version()}"
@@ -60,7 +56,7 @@ def help_section(text, title):
 
 
 def help_mount_options():
-    res = run("--help")
+    res = util.run([util.binary(), "--help"], plain_env())
     assert res.returncode == 0, res.stderr
     own = set()
     for line in help_section(res.stdout, "sprinklrfs options:"):
@@ -108,7 +104,7 @@ def test_help_and_man_page_name_the_same_mount_options():
 
 
 def auth_help():
-    res = run("auth", "--help")
+    res = util.run([util.binary(), "auth", "--help"], plain_env())
     assert res.returncode == 0, res.stderr
     return res.stdout
 
@@ -124,7 +120,7 @@ def test_help_and_man_page_name_the_same_auth_commands_and_options():
 
 
 def test_help_and_man_page_name_the_same_sync_flags():
-    res = run("sync", "--help")
+    res = util.run([util.binary(), "sync", "--help"], plain_env())
     assert res.returncode == 0
     flags = set(re.findall(r"--[a-z]+", res.stdout)) | {"--help"}
     assert man_names(man_sections()["SYNC"], r"--[a-z]+") == flags == \
@@ -358,14 +354,14 @@ def secrets_of(fake, env="prod2"):
 
 
 def test_log_level_is_checked(env):
-    res = run("mnt", "-o", "log_level=loud", environ=env)
+    res = util.run([util.binary(), "mnt", "-o", "log_level=loud"], env)
     assert res.returncode == 1
     assert "-o log_level takes error, warning, info or debug" in res.stderr
 
 
-def test_trace_has_one_line_per_api_call_and_no_secret(keyring, make_fake, mount):
-    fake, m = fsutil.start(keyring, make_fake, mount, "-o", "log_level=debug")
-    res = run("sync", "--wait", str(m.path / "prod2"), environ=keyring.env)
+def test_trace_has_one_line_per_api_call_and_no_secret(mounted, keyring):
+    fake, m = mounted("-o", "log_level=debug")
+    res = util.run([util.binary(), "sync", "--wait", m.path / "prod2"], keyring.env)
     assert res.returncode == 0, res.stderr
     fsutil.read(m.path / "prod2" / "me.json")
     fake.expire_token("prod2")
@@ -396,8 +392,8 @@ def test_trace_has_one_line_per_api_call_and_no_secret(keyring, make_fake, mount
         assert secret not in log
 
 
-def test_debug_option_keeps_libfuse_meaning_and_traces(keyring, make_fake, mount):
-    fake, m = fsutil.start(keyring, make_fake, mount, "-o", "debug")
+def test_debug_option_keeps_libfuse_meaning_and_traces(mounted):
+    fake, m = mounted("-o", "debug")
     m.expect_log(r"unique: \d+")          # libfuse's request trace
     os.listdir(m.path)
     fsutil.read(m.path / "prod2" / "me.json")
@@ -408,9 +404,8 @@ def test_debug_option_keeps_libfuse_meaning_and_traces(keyring, make_fake, mount
         assert secret not in log
 
 
-def test_default_level_has_no_trace_and_error_level_drops_info(keyring, make_fake,
-                                                               mount):
-    fake, m = fsutil.start(keyring, make_fake, mount)
+def test_default_level_has_no_trace_and_error_level_drops_info(mounted, mount):
+    fake, m = mounted()
     quiet = mount("-o", "log_level=error", name="quiet")
     for mnt in (m, quiet):
         fsutil.read(mnt.path / "prod2" / "me.json")
@@ -428,10 +423,12 @@ def test_default_level_has_no_trace_and_error_level_drops_info(keyring, make_fak
 # its own whose log is a socket it reads, so syslog(3) can be watched without
 # a syslog daemon and without touching the machine's /dev. Then it mounts in
 # the background, reads, sends SIGHUP, unmounts, and prints what the terminal
-# and syslog got.
+# and syslog got and how the daemon exited: it is the daemon's subreaper.
 SYSLOG_HELPER = r"""
-import json, os, signal, socket, subprocess, sys, time
+import ctypes, json, os, signal, socket, subprocess, sys, time
 binary, mnt, work = sys.argv[1:4]
+if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
+    sys.exit("PR_SET_CHILD_SUBREAPER: " + os.strerror(ctypes.get_errno()))
 old = os.path.join(work, "olddev")
 os.makedirs(old)
 subprocess.run(["mount", "--rbind", "/dev", old], check=True)
@@ -458,6 +455,16 @@ def wait(cond, what):
             raise TimeoutError(what)
         time.sleep(0.02)
 
+log.setblocking(False)
+messages = []
+
+def received():
+    while True:
+        try:
+            messages.append(log.recv(65536).decode(errors="replace"))
+        except BlockingIOError:
+            return messages
+
 out, pid = os.path.join(work, "terminal"), None
 try:
     with open(out, "w") as terminal:
@@ -469,24 +476,19 @@ try:
     with open(os.path.join(mnt, "prod2", "me.json")) as f:
         f.read()
     os.kill(pid, signal.SIGHUP)
-    time.sleep(0.5)
+    wait(lambda: any("SIGHUP" in m for m in received()), "SIGHUP's log line")
     subprocess.run(["fusermount3", "-u", mnt], check=True)
-    wait(lambda: not os.path.exists("/proc/%d" % pid), "the daemon to exit")
+    _, status = os.waitpid(pid, 0)
     pid = None
 finally:
     if pid is not None:
         os.kill(pid, signal.SIGKILL)
         subprocess.run(["fusermount3", "-u", "-z", mnt])
-log.setblocking(False)
-messages = []
-while True:
-    try:
-        messages.append(log.recv(65536).decode(errors="replace"))
-    except BlockingIOError:
-        break
+received()
 with open(out) as f:
     print(json.dumps({"code": res.returncode, "listed": listed,
-                      "terminal": f.read(), "syslog": messages}))
+                      "terminal": f.read(), "syslog": messages,
+                      "daemon_exit": os.waitstatus_to_exitcode(status)}))
 """
 
 
@@ -498,12 +500,17 @@ def test_daemon_logs_to_syslog_not_the_terminal(keyring, make_fake, tmp_path):
     mnt, work = tmp_path / "daemon", tmp_path / "ns"
     mnt.mkdir()
     work.mkdir()
+    # the daemon's stderr is /dev/null: its sanitizer reports go to files
+    reports = tmp_path / "sanitizer"
+    environ = util.sanitizer_to_files(keyring.env, reports)
     res = util.run(["unshare", "--mount", "--propagation", "private",
                     "/usr/bin/python3", "-c", SYSLOG_HELPER, util.binary(),
-                    str(mnt), str(work)], keyring.env, timeout=120)
+                    str(mnt), str(work)], environ, timeout=120)
     assert res.returncode == 0, res.stderr
     seen = json.loads(res.stdout)
     assert seen["code"] == 0 and seen["listed"] == 50
+    assert seen["daemon_exit"] == 0, "the daemon must exit 0 after the unmount"
+    util.check_sanitizer_files(reports)
     assert seen["terminal"] == "", "a daemon must not write to the terminal"
     # <priority>TIMESTAMP sprinklrfs[PID]: MESSAGE, facility daemon (3)
     entries = [re.match(r"<(\d+)>.*? sprinklrfs\[\d+\]: (.*)$", m)
@@ -520,6 +527,6 @@ def test_daemon_logs_to_syslog_not_the_terminal(keyring, make_fake, tmp_path):
 
 
 def test_errors_before_daemonizing_go_to_the_terminal(env, tmp_path):
-    res = run(str(tmp_path / "missing"), "-o", "log_level=debug", environ=env)
+    res = util.run([util.binary(), tmp_path / "missing", "-o", "log_level=debug"], env)
     assert res.returncode == 1
     assert res.stderr.startswith("sprinklrfs: error: fuse: bad mount point")

@@ -18,10 +18,13 @@ from fakesprinklr.launcher import FakeError  # noqa: E402
 
 ME = "/api/v2/me"
 BROKEN = (ConnectionError, http.client.HTTPException, ssl.SSLError, OSError)
+TIMED_OUT = "timed out"
 
 
 def raw_me(fake, api, timeout=5):
-    """(bytes received, exception or None) for GET me on a fresh connection."""
+    """(bytes received, how it ended) for GET me on a fresh connection: None
+    when the answer was whole or the server closed the connection, TIMED_OUT
+    when nothing came for timeout seconds, else the exception."""
     sock = socket.create_connection((fake.host, fake.port), timeout=timeout)
     sock = fake.ssl_context().wrap_socket(sock, server_hostname=fake.host)
     request = ("GET /prod2/api/v2/me HTTP/1.1\r\nHost: x\r\nKey: sandbox-key\r\n"
@@ -39,6 +42,8 @@ def raw_me(fake, api, timeout=5):
                 length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
                 if len(body) >= length:
                     break
+    except TimeoutError:        # an OSError: before BROKEN
+        error = TIMED_OUT
     except BROKEN as err:
         error = err
     sock.close()
@@ -125,7 +130,7 @@ def test_hang_fault_blocks_only_its_connection(fake, api):
     fake.fault("hang", endpoint="me", seconds=30)
     hung = ApiClient(fake, "prod2", timeout=0.3)
     hung.access_token = api.access_token
-    with pytest.raises(BROKEN):
+    with pytest.raises(TimeoutError):
         hung.call("GET", ME)
     assert api.call("GET", ME).status == 200
     assert fake.calls("prod2", "me", "hang") == 1
@@ -133,7 +138,8 @@ def test_hang_fault_blocks_only_its_connection(fake, api):
 
 def test_hang_fault_closes_after_its_time(fake, api):
     fake.fault("hang", endpoint="me", seconds=0.2)
-    data, _ = raw_me(fake, api)
+    data, error = raw_me(fake, api, timeout=5)
+    assert error is None, "the fake kept the connection open past its time"
     assert data == b""
 
 

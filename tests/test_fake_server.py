@@ -263,7 +263,7 @@ def test_counters_are_ready_when_the_answer_is(fake, api):
 
 def test_parallel_clients(fake, api):
     import threading
-    errors = []
+    errors, finished = [], []
 
     def worker():
         client = ApiClient(fake, "prod2")
@@ -271,6 +271,7 @@ def test_parallel_clients(fake, api):
         try:
             results, _ = client.search_all({"page": {"size": 40}})
             assert len(results) == len(fake.profiles("prod2"))
+            finished.append(len(results))
         except Exception as err:   # collected for the main thread
             errors.append(err)
         finally:
@@ -281,7 +282,9 @@ def test_parallel_clients(fake, api):
         thread.start()
     for thread in threads:
         thread.join(30)
+    assert not any(thread.is_alive() for thread in threads), "a client still runs"
     assert errors == []
+    assert finished == [len(fake.profiles("prod2"))] * 4
 
 
 def test_ndjson_is_streamed(fake):

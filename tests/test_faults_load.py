@@ -13,7 +13,7 @@ import time
 
 import fsutil
 import util
-from fsutil import api_calls, read, start
+from fsutil import api_calls, read
 
 READERS = 8
 READS = 10000
@@ -25,8 +25,8 @@ def snapshot(root):
     return {name: read(profiles / name) for name in os.listdir(profiles)}
 
 
-def test_eight_readers_ten_thousand_reads_each(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "ttl=3600", profiles=250)
+def test_eight_readers_ten_thousand_reads_each(mounted):
+    fake, m = mounted("-o", "ttl=3600", profiles=250)
     root = m.path / "prod2"
     fsutil.enter(fake, m)
     want = snapshot(root)
@@ -65,8 +65,8 @@ def test_eight_readers_ten_thousand_reads_each(keyring, make_fake, mount):
         assert fsutil.same_json(want[name], fake.profile("prod2", name[:-len(".json")]))
 
 
-def test_unmount_while_readers_run(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, profiles=250)
+def test_unmount_while_readers_run(mounted):
+    fake, m = mounted(profiles=250)
     root = m.path / "prod2"
     fsutil.enter(fake, m)
     names = sorted(os.listdir(root / "profiles"))
@@ -126,9 +126,8 @@ def blocked_in_fuse(pid):
         return False
 
 
-def test_a_waiting_reader_can_be_interrupted_without_cancelling_the_sync(
-        keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1", profiles=250)
+def test_a_waiting_reader_can_be_interrupted_without_cancelling_the_sync(mounted):
+    fake, m = mounted("-o", "ttl=1", profiles=250)
     m.expect_log(r"\bprod2\b")
     root = m.path / "prod2"
     fsutil.enter(fake, m)

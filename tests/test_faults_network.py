@@ -10,7 +10,7 @@ import pytest
 
 import fsutil
 import util
-from fsutil import Expected, api_calls, errno_of, read, start
+from fsutil import Expected, api_calls, errno_of, read
 
 FOREVER = 100000
 ANY_COMPLAINT = r"sprinklrfs: (error|warning): "
@@ -31,8 +31,8 @@ def recovers(root, timeout=20):
                   what=f"{root} to work again")
 
 
-def test_two_seconds_per_call_times_nothing_out(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, profiles=150)
+def test_two_seconds_per_call_times_nothing_out(mounted):
+    fake, m = mounted(profiles=150)
     expected = Expected(fake)
     fake.configure(latency=2)
     fake.reset_counters()
@@ -48,14 +48,16 @@ def test_two_seconds_per_call_times_nothing_out(keyring, make_fake, mount):
 
 
 @pytest.mark.parametrize("kind,seconds", [("trickle", 60), ("hang", 3600)])
-def test_a_stalled_server_fails_eio_in_bounded_time(keyring, make_fake, mount, kind,
-                                                    seconds):
-    fake, m = start(keyring, make_fake, mount, "-o",
-                    "stall_timeout=2,read_timeout=10,retries=1", profiles=20)
+def test_a_stalled_server_fails_eio_in_bounded_time(mounted, kind, seconds):
+    fake, m = mounted("-o", "stall_timeout=2,read_timeout=10,retries=1", profiles=20)
     m.expect_log(r"\bprod2\b")
     root = m.path / "prod2"
     fake.fault(kind, FOREVER, env="prod2", endpoint="me", seconds=seconds)
-    assert errno_of(lambda: read(root / "me.json")) == errno.EIO
+    # stall_timeout ends each attempt after 2 s without progress, where the
+    # server would hold it for an hour or send a byte a minute: the read
+    # returns, and one still blocked after a minute (the hang guard) fails
+    assert util.hang_guard(lambda: errno_of(lambda: read(root / "me.json")),
+                           what=f"a read from a {kind}ing server") == errno.EIO
     # the mount stays usable meanwhile and afterwards
     assert len(os.listdir(root / "profiles")) == 20
     fake.clear_faults()
@@ -88,10 +90,8 @@ TRANSIENT = [("reset", {}, "reset"), ("truncate", {}, "truncate"),
 
 
 @pytest.mark.parametrize("kind,extra,label", TRANSIENT, ids=[t[0] for t in TRANSIENT])
-def test_transient_failures_are_retried_exactly(keyring, make_fake, mount, kind, extra,
-                                                label):
-    fake, m = start(keyring, make_fake, mount, "-o", "retries=2,page_size=10",
-                    profiles=50)
+def test_transient_failures_are_retried_exactly(mounted, kind, extra, label):
+    fake, m = mounted("-o", "retries=2,page_size=10", profiles=50)
     m.expect_log(r"\bprod2\b")
     root = m.path / "prod2"
     # every attempt of a listing fails: three attempts, then EIO
@@ -139,9 +139,8 @@ def test_token_expiry_in_the_middle_of_a_listing(keyring, make_fake, mount):
     assert fsutil.status(m)["sync"]["state"] == "complete"
 
 
-def test_cursor_expiry_in_the_middle_of_an_rsync(keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, "-o", "page_size=10", profiles=100,
-                    cursor_lifetime=1)
+def test_cursor_expiry_in_the_middle_of_an_rsync(mounted, tmp_path):
+    fake, m = mounted("-o", "page_size=10", profiles=100, cursor_lifetime=1)
     m.expect_log(r"cursor")
     expected = Expected(fake)
     fake.reset_counters()
@@ -156,8 +155,8 @@ def test_cursor_expiry_in_the_middle_of_an_rsync(keyring, make_fake, mount, tmp_
         fsutil.pages(100, 10) + 2
 
 
-def test_a_completed_index_outlives_the_server(keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1,retries=1", profiles=100)
+def test_a_completed_index_outlives_the_server(mounted, keyring, tmp_path):
+    fake, m = mounted("-o", "ttl=1,retries=1", profiles=100)
     m.expect_log(ANY_COMPLAINT)
     root = m.path / "prod2"
     expected = Expected(fake)

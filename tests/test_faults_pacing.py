@@ -8,7 +8,7 @@ import time
 
 import fsutil
 import util
-from fsutil import Expected, api_calls, errno_of, read, start
+from fsutil import Expected, api_calls, errno_of, read
 
 FOREVER = 100000
 PROFILES = 600
@@ -61,8 +61,8 @@ def test_rsync_is_never_throttled(keyring, make_fake, mount, tmp_path):
     never_throttled(fake, m)
 
 
-def test_ratelimit_headers_hold_the_next_call(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, profiles=20)
+def test_ratelimit_headers_hold_the_next_call(mounted):
+    fake, m = mounted(profiles=20)
     fsutil.enter(fake, m)
     root = m.path / "prod2"
     me = fsutil.api_get(fake, "prod2", "/api/v2/me")
@@ -82,9 +82,8 @@ def test_ratelimit_headers_hold_the_next_call(keyring, make_fake, mount):
     assert fsutil.status(m)["rate_limit_waits"]["count"] > waits
 
 
-def test_throttled_beyond_the_bounds_is_eagain(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "retries=1,read_timeout=5",
-                    profiles=20)
+def test_throttled_beyond_the_bounds_is_eagain(mounted):
+    fake, m = mounted("-o", "retries=1,read_timeout=5", profiles=20)
     m.expect_log(r"\bprod2\b")
     fsutil.enter(fake, m)
     fake.fault("status", FOREVER, env="prod2", endpoint="me", status=429,

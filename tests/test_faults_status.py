@@ -9,7 +9,7 @@ import pytest
 
 import fsutil
 import util
-from fsutil import api_calls, errno_of, read, start
+from fsutil import api_calls, errno_of, read
 
 FOREVER = 100000
 INVALID_TOKEN = json.dumps({"data": [], "errors": [{"code": 401, "message": "Invalid Token"}]})
@@ -19,10 +19,10 @@ LOGIN_HINT = "run: sprinklrfs auth login prod2"
 WARNINGS = r"sprinklrfs: warning: "
 
 
-def ready(keyring, make_fake, mount, *options, profiles=20):
-    """start() and a first look at prod2 (which lists its profiles); the
+def ready(mounted, *options, profiles=20):
+    """mounted() and a first look at prod2 (which lists its profiles); the
     counters start from zero afterwards."""
-    fake, m = start(keyring, make_fake, mount, *options, profiles=profiles)
+    fake, m = mounted(*options, profiles=profiles)
     fsutil.enter(fake, m)
     return fake, m
 
@@ -42,8 +42,8 @@ def token_calls(fake):
     return fake.calls("prod2", "token")
 
 
-def test_400_with_errors_is_eio_logged_and_not_retried(keyring, make_fake, mount):
-    fake, m = ready(keyring, make_fake, mount)
+def test_400_with_errors_is_eio_logged_and_not_retried(mounted):
+    fake, m = ready(mounted)
     m.expect_log(r"\bprod2\b")
     fake.fault("status", FOREVER, env="prod2", endpoint="me", status=400, body=BAD_REQUEST)
     assert errno_of(lambda: read(me_path(m))) == errno.EIO
@@ -56,8 +56,8 @@ def test_400_with_errors_is_eio_logged_and_not_retried(keyring, make_fake, mount
                   what="me.json once the fault is gone")
 
 
-def test_400_on_a_first_search_is_eio(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, profiles=20)
+def test_400_on_a_first_search_is_eio(mounted):
+    fake, m = mounted(profiles=20)
     m.expect_log(r"\bprod2\b")
     fake.fault("status", FOREVER, env="prod2", endpoint="search", status=400,
                body=BAD_REQUEST)
@@ -74,9 +74,8 @@ def test_400_on_a_first_search_is_eio(keyring, make_fake, mount):
     assert len(os.listdir(profiles)) == 20
 
 
-def test_400_on_an_expired_cursor_resumes_the_listing(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "page_size=10", profiles=100,
-                    cursor_lifetime=1)
+def test_400_on_an_expired_cursor_resumes_the_listing(mounted):
+    fake, m = mounted("-o", "page_size=10", profiles=100, cursor_lifetime=1)
     m.expect_log(r"cursor")
     # the fifth page's request waits past its cursor's lifetime; the others
     # go straight through
@@ -93,8 +92,8 @@ def test_400_on_an_expired_cursor_resumes_the_listing(keyring, make_fake, mount)
     assert api_calls(fake) == listed + 1
 
 
-def test_401_refreshes_once_and_retries(keyring, make_fake, mount):
-    fake, m = ready(keyring, make_fake, mount)
+def test_401_refreshes_once_and_retries(mounted):
+    fake, m = ready(mounted)
     want = expect_me(fake)
     fake.fault("status", 1, env="prod2", endpoint="me", status=401, body=INVALID_TOKEN)
     assert fsutil.same_json(read(me_path(m)), want)
@@ -104,8 +103,8 @@ def test_401_refreshes_once_and_retries(keyring, make_fake, mount):
     assert fake.counters()["refresh_reused"].get("prod2", 0) == 0
 
 
-def test_401_after_the_refresh_is_eacces_with_the_fix(keyring, make_fake, mount):
-    fake, m = ready(keyring, make_fake, mount)
+def test_401_after_the_refresh_is_eacces_with_the_fix(mounted):
+    fake, m = ready(mounted)
     m.expect_log(LOGIN_HINT)
     fake.fault("status", 2, env="prod2", endpoint="me", status=401, body=INVALID_TOKEN)
     assert errno_of(lambda: read(me_path(m))) == errno.EACCES
@@ -116,8 +115,8 @@ def test_401_after_the_refresh_is_eacces_with_the_fix(keyring, make_fake, mount)
 
 
 @pytest.mark.parametrize("answer", ["Developer Over Qps", "Developer Over Rate"])
-def test_403_over_the_limit_waits_and_retries(keyring, make_fake, mount, answer):
-    fake, m = ready(keyring, make_fake, mount)
+def test_403_over_the_limit_waits_and_retries(mounted, answer):
+    fake, m = ready(mounted)
     m.expect_log(WARNINGS)
     want = expect_me(fake)
     waits = fsutil.status(m)["rate_limit_waits"]["count"]
@@ -130,8 +129,8 @@ def test_403_over_the_limit_waits_and_retries(keyring, make_fake, mount, answer)
     assert fsutil.status(m)["rate_limit_waits"]["count"] > waits
 
 
-def test_404_is_enoent_and_remembered(keyring, make_fake, mount):
-    fake, m = ready(keyring, make_fake, mount)
+def test_404_is_enoent_and_remembered(mounted):
+    fake, m = ready(mounted)
     profiles = m.path / "prod2" / "profiles"
     unknown = profiles / ("f" * 24 + ".json")
     assert errno_of(lambda: read(unknown)) == errno.ENOENT
@@ -152,8 +151,8 @@ def test_404_is_enoent_and_remembered(keyring, make_fake, mount):
     (403, "Developer Inactive"),   # missing or unknown key
     (421, "Misdirected Request"),  # key of another environment
 ])
-def test_key_refusal_is_eacces_without_retry(keyring, make_fake, mount, status, body):
-    fake, m = ready(keyring, make_fake, mount)
+def test_key_refusal_is_eacces_without_retry(mounted, status, body):
+    fake, m = ready(mounted)
     m.expect_log(r"\bprod2\b")
     fake.fault("status", FOREVER, env="prod2", endpoint="me", status=status,
                body=body)
@@ -164,8 +163,8 @@ def test_key_refusal_is_eacces_without_retry(keyring, make_fake, mount, status, 
     fsutil.wait_log(m, LOGIN_HINT)
 
 
-def test_429_with_retry_after_waits_and_succeeds(keyring, make_fake, mount):
-    fake, m = ready(keyring, make_fake, mount)
+def test_429_with_retry_after_waits_and_succeeds(mounted):
+    fake, m = ready(mounted)
     m.expect_log(WARNINGS)
     want = expect_me(fake)
     waits = fsutil.status(m)["rate_limit_waits"]["count"]
@@ -178,8 +177,8 @@ def test_429_with_retry_after_waits_and_succeeds(keyring, make_fake, mount):
     assert fsutil.status(m)["rate_limit_waits"]["count"] > waits
 
 
-def test_429_in_the_middle_of_a_listing_is_waited_out(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "page_size=10", profiles=50)
+def test_429_in_the_middle_of_a_listing_is_waited_out(mounted):
+    fake, m = mounted("-o", "page_size=10", profiles=50)
     m.expect_log(WARNINGS)
     fake.fault("status", 1, env="prod2", endpoint="search-next", status=429,
                headers={"Retry-After": "1"}, body="Too Many Requests")
@@ -190,8 +189,8 @@ def test_429_in_the_middle_of_a_listing_is_waited_out(keyring, make_fake, mount)
 
 
 @pytest.mark.parametrize("code", [500, 502, 503, 504])
-def test_5xx_is_retried_then_eio_after_the_retries(keyring, make_fake, mount, code):
-    fake, m = ready(keyring, make_fake, mount, "-o", "retries=2")
+def test_5xx_is_retried_then_eio_after_the_retries(mounted, code):
+    fake, m = ready(mounted, "-o", "retries=2")
     m.expect_log(r"\bprod2\b")
     want = expect_me(fake)
     body = json.dumps({"data": None, "errors": [{"code": code, "message": "upstream"}]})
@@ -209,8 +208,8 @@ def test_5xx_is_retried_then_eio_after_the_retries(keyring, make_fake, mount, co
     fsutil.wait_log(m, r"sprinklrfs: (error|warning): .*prod2")
 
 
-def test_5xx_with_default_retries_succeeds_on_the_fifth_attempt(keyring, make_fake, mount):
-    fake, m = ready(keyring, make_fake, mount)
+def test_5xx_with_default_retries_succeeds_on_the_fifth_attempt(mounted):
+    fake, m = ready(mounted)
     m.expect_log(WARNINGS)
     want = expect_me(fake)
     fake.fault("status", 4, env="prod2", endpoint="me", status=503, body="unavailable")

@@ -13,11 +13,11 @@ from pathlib import Path
 import fsutil
 import util
 from fsutil import (Expected, calls_by_endpoint, read, read_unbuffered,
-                    requests_since, start)
+                    requests_since)
 
 
-def test_a_warm_read_never_reaches_the_daemon(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-d", "-o", "ttl=3600")
+def test_a_warm_read_never_reaches_the_daemon(mounted):
+    fake, m = mounted("-d", "-o", "ttl=3600")
     m.expect_log(r"debug: ")
     root = m.path / "prod2"
     files = [root / "profiles" / name for name in os.listdir(root / "profiles")]
@@ -35,9 +35,8 @@ def test_a_warm_read_never_reaches_the_daemon(keyring, make_fake, mount):
     assert calls_by_endpoint(fake) == {}
 
 
-def test_an_open_ndjson_keeps_its_snapshot_the_next_open_sees_the_change(
-        keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1")
+def test_an_open_ndjson_keeps_its_snapshot_the_next_open_sees_the_change(mounted):
+    fake, m = mounted("-o", "ttl=1")
     root = m.path / "prod2"
     path = root / "profiles.ndjson"
     with open(path, "rb") as reader:
@@ -71,12 +70,11 @@ def checkpoint(path):
         db.close()
 
 
-def test_a_snapshot_nobody_reads_is_let_go_when_the_store_changes(
-        keyring, make_fake, mount):
+def test_a_snapshot_nobody_reads_is_let_go_when_the_store_changes(mounted, keyring):
     """A looked-up profiles.ndjson holds a read transaction; once a sync
     changes the store the kernel is told to drop it, forgets it, and the
     WAL can be reset again."""
-    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1")
+    fake, m = mounted("-o", "ttl=1")
     store = Path(keyring.env["XDG_CACHE_HOME"]) / "sprinklrfs" / "prod2.sqlite"
     root = m.path / "prod2"
     read(root / "profiles.ndjson")
@@ -97,8 +95,7 @@ def reclaim(m, mark):
     return len(re.findall(r"debug: FORGET \d+/\d+", m.log()[mark:]))
 
 
-def test_what_the_kernel_reclaims_is_looked_up_again_exactly(
-        keyring, make_fake, mount, tmp_path):
+def test_what_the_kernel_reclaims_is_looked_up_again_exactly(mounted, tmp_path):
     """Under memory pressure the kernel reclaims its entries (here through
     drop_caches, as root) and sends FORGETs, in batches: the daemon frees
     the inodes of links and directories and answers the next walk exactly,
@@ -106,8 +103,7 @@ def test_what_the_kernel_reclaims_is_looked_up_again_exactly(
     daemon's side, the sanitizer run only this one.)"""
     # the daemon's own upkeep (memory_limit) stays out of it: a sanitizer
     # build is resident far past the default bound
-    fake, m = start(keyring, make_fake, mount, "-d", "-o",
-                    "ttl=3600,memory_limit=8192", profiles=1000)
+    fake, m = mounted("-d", "-o", "ttl=3600,memory_limit=8192", profiles=1000)
     m.expect_log(r"debug: ")
     root = m.path / "prod2"
     fsutil.rsync(root, tmp_path / "copy")

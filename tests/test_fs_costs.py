@@ -5,79 +5,73 @@ below is that operation's cost alone.
 """
 import errno
 import os
-import subprocess
 import threading
 
 import pytest
 
 import fsutil
-from fsutil import Expected, calls_by_endpoint, listing_calls, start
+import util
+from fsutil import Expected, calls_by_endpoint, listing_calls
 
 
-def run(*args):
-    res = subprocess.run(args, capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    return res.stdout
-
-
-def test_mount_and_root_cost_nothing(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
-    run("ls", str(m.path))
+def test_mount_and_root_cost_nothing(mounted):
+    fake, m = mounted()
+    util.run(["ls", m.path], check=True)
     assert fsutil.api_calls(fake) == 0
 
 
-def test_entering_an_environment_costs_the_listing(keyring, make_fake, mount):
+def test_entering_an_environment_costs_the_listing(mounted):
     """An environment directory's mtime is its newest profile's, so the first
     look at it lists the profiles; nothing below costs more until ttl."""
-    fake, m = start(keyring, make_fake, mount)
-    run("ls", str(m.path / "prod2"))
+    fake, m = mounted()
+    util.run(["ls", m.path / "prod2"], check=True)
     assert fsutil.api_calls(fake) == fsutil.pages(250)
     fake.reset_counters()
-    run("ls", str(m.path / "prod2" / "lists"))
-    run("ls", "-l", str(m.path / "prod2" / "profiles"))
+    util.run(["ls", m.path / "prod2" / "lists"], check=True)
+    util.run(["ls", "-l", m.path / "prod2" / "profiles"], check=True)
     assert fsutil.api_calls(fake) == 0
 
 
 @pytest.mark.parametrize("profiles, options", [
     (250, ()), (250, ("-o", "page_size=50")), (100, ()), (101, ()), (1, ()),
 ])
-def test_ls_l_profiles_costs_the_pages(keyring, make_fake, mount, profiles, options):
-    fake, m = start(keyring, make_fake, mount, *options, profiles=profiles)
+def test_ls_l_profiles_costs_the_pages(mounted, profiles, options):
+    fake, m = mounted(*options, profiles=profiles)
     page_size = 50 if options else 100
-    out = run("ls", "-l", str(m.path / "prod2" / "profiles"))
+    out = util.run(["ls", "-l", m.path / "prod2" / "profiles"], check=True).stdout
     assert len(out.splitlines()) == profiles + 1       # and the "total" line
     assert calls_by_endpoint(fake) == listing_calls(profiles, page_size)
     assert fsutil.api_calls(fake, status=200) == fsutil.pages(profiles, page_size)
 
 
-def test_cat_of_every_profile_costs_nothing_more(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_cat_of_every_profile_costs_nothing_more(mounted):
+    fake, m = mounted()
     profiles = m.path / "prod2" / "profiles"
-    run("ls", "-l", str(profiles))
+    util.run(["ls", "-l", profiles], check=True)
     fake.reset_counters()
     total = 0
     for name in os.listdir(profiles):
         total += len(fsutil.read(profiles / name))
-    res = subprocess.run(f"cat {profiles}/*.json | wc -c", shell=True,
-                         capture_output=True, text=True, timeout=120)
+    res = util.run(["sh", "-c", f"cat {profiles}/*.json | wc -c"], timeout=120)
     assert int(res.stdout) == total
     fsutil.read(m.path / "prod2" / "profiles.ndjson")
     assert fsutil.api_calls(fake) == 0
 
 
-def test_repeated_find_ls_du_stat_cost_nothing(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
-    root = str(m.path / "prod2")
-    first = run("find", root, "-ls")
+def test_repeated_find_ls_du_stat_cost_nothing(mounted):
+    fake, m = mounted()
+    root = m.path / "prod2"
+    first = util.run(["find", root, "-ls"], check=True).stdout
     fake.reset_counters()
-    assert run("find", root, "-ls").count("\n") == first.count("\n")
-    run("du", "-s", root)
-    run("find", root, "-type", "f", "-exec", "stat", "{}", "+")
+    again = util.run(["find", root, "-ls"], check=True).stdout
+    assert again.count("\n") == first.count("\n")
+    util.run(["du", "-s", root], check=True)
+    util.run(["find", root, "-type", "f", "-exec", "stat", "{}", "+"], check=True)
     assert fsutil.api_calls(fake) == 0
 
 
-def test_full_walk_costs(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_full_walk_costs(mounted):
+    fake, m = mounted()
     fsutil.scan(m.path / "prod2")
     assert calls_by_endpoint(fake) == {"me": 1, "accessible-clients": 1, "bootstrap": 3,
                                        "search": 1, "search-next": 2}
@@ -88,8 +82,8 @@ def test_full_walk_costs(keyring, make_fake, mount):
     ("workspaces.json", "accessible-clients"),
     ("custom-fields.json", "bootstrap"),
 ])
-def test_metadata_file_costs_one_call(keyring, make_fake, mount, name, endpoint):
-    fake, m = start(keyring, make_fake, mount)
+def test_metadata_file_costs_one_call(mounted, name, endpoint):
+    fake, m = mounted()
     fsutil.enter(fake, m)
     path = m.path / "prod2" / name
     os.stat(path)
@@ -100,8 +94,8 @@ def test_metadata_file_costs_one_call(keyring, make_fake, mount, name, endpoint)
     assert calls_by_endpoint(fake) == {endpoint: 1}
 
 
-def test_lists_cost_one_bootstrap_call_each(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_lists_cost_one_bootstrap_call_each(mounted):
+    fake, m = mounted()
     want = Expected(fake)
     lists = m.path / "prod2" / "lists"
     os.listdir(m.path / "prod2" / "profiles")
@@ -116,8 +110,8 @@ def test_lists_cost_one_bootstrap_call_each(keyring, make_fake, mount):
     assert calls_by_endpoint(fake) == {"bootstrap": 2}
 
 
-def test_unlisted_profile_costs_one_call(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_unlisted_profile_costs_one_call(mounted):
+    fake, m = mounted()
     profiles = m.path / "prod2" / "profiles"
     os.listdir(profiles)
     fake.put_profile("prod2", {"id": "added_after_listing", "contact": {"fullName": "Late Comer"},
@@ -129,8 +123,8 @@ def test_unlisted_profile_costs_one_call(keyring, make_fake, mount):
     assert calls_by_endpoint(fake) == {"profile": 1}
 
 
-def test_missing_profile_is_enoent_and_remembered(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_missing_profile_is_enoent_and_remembered(mounted):
+    fake, m = mounted()
     profiles = m.path / "prod2" / "profiles"
     os.listdir(profiles)
     fake.reset_counters()
@@ -143,8 +137,8 @@ def test_missing_profile_is_enoent_and_remembered(keyring, make_fake, mount):
     assert calls_by_endpoint(fake) == {"profile": 1}
 
 
-def test_unknown_channel_costs_one_call(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_unknown_channel_costs_one_call(mounted):
+    fake, m = mounted()
     root = m.path / "prod2"
     os.listdir(root / "profiles")
     channel = {"name": "Late Comer", "channelType": "TWITTER",
@@ -162,8 +156,8 @@ def test_unknown_channel_costs_one_call(keyring, make_fake, mount):
     assert calls_by_endpoint(fake) == {"profile-by-channel": 1}
 
 
-def test_status_and_xattrs_cost_nothing(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_status_and_xattrs_cost_nothing(mounted):
+    fake, m = mounted()
     fsutil.enter(fake, m)
     root = m.path / "prod2"
     for _ in range(3):
@@ -177,8 +171,8 @@ def test_status_and_xattrs_cost_nothing(keyring, make_fake, mount):
     assert fsutil.api_calls(fake) == 0
 
 
-def test_parallel_readers_share_one_fetch(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, latency=0.3)
+def test_parallel_readers_share_one_fetch(mounted):
+    fake, m = mounted(latency=0.3)
     root = m.path / "prod2"
     barrier = threading.Barrier(8)
     results, failures = [], []

@@ -8,7 +8,6 @@ import pytest
 
 import fsutil
 import util
-from fsutil import start
 
 FRESH = "fresh_profile"   # an id the mounted index cannot know
 
@@ -24,8 +23,8 @@ def working(root, count=250):
     return True
 
 
-def test_revoked_environment_fails_eacces_and_spares_the_other(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, names=("prod2", "qa4"))
+def test_revoked_environment_fails_eacces_and_spares_the_other(mounted):
+    fake, m = mounted(names=("prod2", "qa4"))
     m.expect_log(r"\bqa4\b")
     assert len(os.listdir(m.path / "qa4" / "profiles")) == 250
     fake.revoke("qa4")
@@ -45,9 +44,8 @@ def test_revoked_environment_fails_eacces_and_spares_the_other(keyring, make_fak
 
 
 @pytest.mark.parametrize("kind", ["status", "reset", "malformed", "truncate"])
-def test_failing_environment_fails_eio_and_spares_the_other(keyring, make_fake, mount,
-                                                             kind):
-    fake, m = start(keyring, make_fake, mount, names=("prod2", "qa4"))
+def test_failing_environment_fails_eio_and_spares_the_other(mounted, kind):
+    fake, m = mounted(names=("prod2", "qa4"))
     m.expect_log(r"\bqa4\b")
     fake.fault(kind, count=100000, env="qa4", status=503)
     qa4 = m.path / "qa4"
@@ -103,8 +101,8 @@ def test_transport_failures_heal_without_remount(keyring, make_fake, mount):
     assert fake.counters()["tokens_issued"]["prod2"] == 1
 
 
-def test_a_new_login_is_picked_up_without_remount(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_a_new_login_is_picked_up_without_remount(mounted, keyring):
+    fake, m = mounted()
     m.expect_log(r"\bprod2\b")
     root = m.path / "prod2"
     fsutil.read(root / "me.json")
@@ -123,20 +121,30 @@ def test_a_new_login_is_picked_up_without_remount(keyring, make_fake, mount):
                                            "/api/v2/client/accessible-clients")["data"])
 
 
-def test_rate_limit_beyond_the_wait_bound_is_eagain(keyring, make_fake, mount):
+def test_rate_limit_beyond_the_wait_bound_is_eagain(mounted):
     """Retry-After longer than read_timeout: the read gives up with EAGAIN at
     once, the index keeps serving, and calls resume when Retry-After ends."""
-    fake, m = start(keyring, make_fake, mount, "-o", "read_timeout=2")
+    fake, m = mounted("-o", "read_timeout=2")
     m.expect_log(r"\bprod2\b|rate|429")
     root = m.path / "prod2"
     fsutil.enter(fake, m)
     fake.fault("status", count=1, env="prod2", endpoint="me", status=429,
                headers={"Retry-After": "4"}, body="Developer Over Qps")
-    assert fsutil.errno_of(lambda: fsutil.read(root / "me.json")) == errno.EAGAIN
+
+    def read_me():
+        return fsutil.errno_of(lambda: fsutil.read(root / "me.json"))
+
+    # "at once": the read does not wait for Retry-After (a hang guard)
+    assert util.hang_guard(read_me, what="the throttled read") == errno.EAGAIN
     assert fake.calls("prod2", "me") == 1
+    # while the key is blocked a read fails the same way and sends nothing
+    # (the fault is spent: a call would be answered 200)
+    assert util.hang_guard(read_me, what="a read while blocked") == errno.EAGAIN
     assert len(os.listdir(root / "profiles")) == 250
-    util.wait_for(lambda: fsutil.errno_of(lambda: fsutil.read(root / "me.json")) is None,
+    assert fsutil.calls_by_endpoint(fake) == {"me": 1}
+    util.wait_for(lambda: read_me() is None,
                   timeout=20, what="me.json once Retry-After has passed")
     # no call went out while the key was blocked, and calls resumed after it
     assert fake.calls("prod2", "me", 429) == 1
-    assert fake.calls("prod2", "me", 200) >= 1
+    assert fake.calls("prod2", "me", 200) == 1
+    assert fsutil.calls_by_endpoint(fake) == {"me": 2}

@@ -6,38 +6,38 @@ import re
 import subprocess
 
 import fsutil
-from fsutil import Expected, start
+from fsutil import Expected
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$")
 
 
-def test_root_lists_logged_in_environments(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, names=("prod2", "qa4"))
+def test_root_lists_logged_in_environments(mounted):
+    fake, m = mounted(names=("prod2", "qa4"))
     assert sorted(os.listdir(m.path)) == ["prod2", "qa4"]
     assert fsutil.api_calls(fake, None) == 0
 
 
-def test_environment_entries(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_environment_entries(mounted):
+    fake, m = mounted()
     root = m.path / "prod2"
     assert set(os.listdir(root)) == fsutil.ENV_ENTRIES
     assert sorted(os.listdir(root / "lists")) == ["partner", "workspace"]
     assert fsutil.api_calls(fake) == fsutil.pages(250)
 
 
-def test_every_path_holds_the_fakes_data(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_every_path_holds_the_fakes_data(mounted):
+    fake, m = mounted()
     fsutil.check_tree(m.path / "prod2", Expected(fake))
 
 
-def test_every_path_of_a_second_environment(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, names=("prod2", "qa4"))
+def test_every_path_of_a_second_environment(mounted):
+    fake, m = mounted(names=("prod2", "qa4"))
     fsutil.check_tree(m.path / "qa4", Expected(fake, "qa4"))
     fsutil.check_tree(m.path / "prod2", Expected(fake, "prod2"))
 
 
-def test_list_and_workspace_directories(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_list_and_workspace_directories(mounted):
+    fake, m = mounted()
     want = Expected(fake)
     root = m.path / "prod2" / "lists"
     assert sorted(os.listdir(root / "partner")) == \
@@ -50,8 +50,8 @@ def test_list_and_workspace_directories(keyring, make_fake, mount):
             if str(item["clientId"]) == space)
 
 
-def test_profile_files_are_pretty_with_a_final_newline(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_profile_files_are_pretty_with_a_final_newline(mounted):
+    fake, m = mounted()
     want = Expected(fake)
     profiles = m.path / "prod2" / "profiles"
     for pid, profile in want.profiles.items():
@@ -63,8 +63,8 @@ def test_profile_files_are_pretty_with_a_final_newline(keyring, make_fake, mount
         assert fsutil.read(profiles / f"{pid}.json") == data
 
 
-def test_ndjson_has_one_line_per_profile_sorted_by_id(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_ndjson_has_one_line_per_profile_sorted_by_id(mounted):
+    fake, m = mounted()
     want = Expected(fake)
     root = m.path / "prod2"
     data = fsutil.read(root / "profiles.ndjson")
@@ -75,8 +75,8 @@ def test_ndjson_has_one_line_per_profile_sorted_by_id(keyring, make_fake, mount)
         assert json.loads(fsutil.read(root / "profiles" / f"{pid}.json")) == json.loads(line)
 
 
-def test_jq_reads_the_files(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_jq_reads_the_files(mounted):
+    fake, m = mounted()
     root = m.path / "prod2"
     res = subprocess.run(["jq", "-r", ".id", str(root / "profiles.ndjson")],
                          capture_output=True, text=True, timeout=60)
@@ -88,8 +88,8 @@ def test_jq_reads_the_files(keyring, make_fake, mount):
     assert res.returncode == 0 and res.stdout == "Ada Admin\n"
 
 
-def test_find_counts_every_file_and_link(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_find_counts_every_file_and_link(mounted):
+    fake, m = mounted()
     want = Expected(fake)
     root = str(m.path / "prod2")
 
@@ -106,8 +106,8 @@ def test_find_counts_every_file_and_link(keyring, make_fake, mount):
     assert len(res.stdout.split()) == 250
 
 
-def test_symlinks_resolve_to_their_profiles(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_symlinks_resolve_to_their_profiles(mounted):
+    fake, m = mounted()
     want = Expected(fake)
     root = m.path / "prod2"
     links = want.links()
@@ -121,8 +121,8 @@ def test_symlinks_resolve_to_their_profiles(keyring, make_fake, mount):
         assert fsutil.same_json(fsutil.read(root / path), want.profiles[pid]), path
 
 
-def test_list_json_is_the_bootstrap_object(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_list_json_is_the_bootstrap_object(mounted):
+    fake, m = mounted()
     want = Expected(fake)
     root = m.path / "prod2"
     for item in want.partner_lists:
@@ -134,8 +134,8 @@ def test_list_json_is_the_bootstrap_object(keyring, make_fake, mount):
         assert fsutil.same_json(data, item)
 
 
-def test_status_json(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_status_json(mounted):
+    fake, m = mounted()
     root = m.path / "prod2"
     os.listdir(root / "profiles")
     fake.reset_counters()
@@ -163,8 +163,8 @@ def test_status_json(keyring, make_fake, mount):
         assert token not in text
 
 
-def test_empty_environment(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, profiles=0)
+def test_empty_environment(mounted):
+    fake, m = mounted(profiles=0)
     root = m.path / "prod2"
     assert os.listdir(root / "profiles") == []
     assert fsutil.calls_by_endpoint(fake) == {"search": 1}
@@ -176,8 +176,8 @@ def test_empty_environment(keyring, make_fake, mount):
     assert fsutil.calls_by_endpoint(fake) == {"search": 1, "bootstrap": 1}
 
 
-def test_ndjson_reads_at_any_offset(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_ndjson_reads_at_any_offset(mounted):
+    fake, m = mounted()
     path = m.path / "prod2" / "profiles.ndjson"
     whole = fsutil.read(path)
     assert os.stat(path).st_size == len(whole)

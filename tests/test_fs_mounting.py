@@ -24,33 +24,40 @@ def check_mounted(mountpoint, fake):
     assert os.getxattr(root / "profiles" / f"{pid}.json", "user.sprinklr.id") == pid.encode()
 
 
-def run_background(args, environ, mountpoint):
-    """Run a mount command that daemonizes; returns the daemon's pids."""
+def run_background(args, environ, mountpoint, workdir):
+    """Run a mount command that daemonizes (a util.Background); returns it
+    once its daemon serves the mount."""
     mountpoint.mkdir()
-    res = subprocess.run(args, env=environ, capture_output=True, text=True,
-                         timeout=60, stdin=subprocess.DEVNULL)
-    assert res.returncode == 0, (res.stdout, res.stderr)
-    util.wait_for(lambda: os.path.ismount(mountpoint), timeout=20,
-                  what=f"mount at {mountpoint}")
-    pids = fsutil.daemon_pids(mountpoint)
-    assert pids, "no daemon process serves the mount"
-    return pids, res
+    started = util.Background(args, environ, workdir)
+    try:
+        assert started.returncode == 0, (started.stdout, started.stderr)
+        util.wait_for(lambda: os.path.ismount(mountpoint), timeout=20,
+                      what=f"mount at {mountpoint}")
+        assert fsutil.daemon_pids(mountpoint), "no daemon process serves the mount"
+    except BaseException:
+        fsutil.force_unmount(mountpoint)
+        started.kill()
+        raise
+    return started
 
 
 def test_background_mount_works_like_foreground(keyring, make_fake, tmp_path):
+    """The daemon it leaves exits 0 on fusermount3 -u, with no sanitizer
+    report (its stderr is /dev/null: see util.Background)."""
     fake = make_fake(profiles=250, **fsutil.UNLIMITED)
     util.login(fake, keyring.env)
     mountpoint = tmp_path / "bg"
+    started = run_background([util.binary(), mountpoint], keyring.env, mountpoint,
+                             tmp_path)
     try:
-        pids, res = run_background([util.binary(), str(mountpoint)], keyring.env,
-                                   mountpoint)
-        assert res.stdout == "" and res.stderr == ""
+        assert started.stdout == "" and started.stderr == ""
         check_mounted(mountpoint, fake)
         fsutil.check_tree(mountpoint / "prod2", Expected(fake))
-        fsutil.unmount_background(mountpoint)
+        started.unmount(mountpoint)
         assert not os.path.ismount(mountpoint)
     finally:
         fsutil.force_unmount(mountpoint)
+        started.kill()
 
 
 @pytest.mark.parametrize("command", [
@@ -65,17 +72,17 @@ def test_fstab_mount_through_mount_fuse3(keyring, make_fake, tmp_path, command):
     environ = dict(keyring.env)
     environ["PATH"] = f"{util.build_dir()}:{environ.get('PATH', os.defpath)}"
     args = ["mount.fuse3"] + [a.replace("{mnt}", str(mountpoint)) for a in command]
+    started = run_background(args, environ, mountpoint, tmp_path)
     try:
-        run_background(args, environ, mountpoint)
         check_mounted(mountpoint, fake)
-        fsutil.unmount_background(mountpoint)
+        started.unmount(mountpoint)
     finally:
         fsutil.force_unmount(mountpoint)
+        started.kill()
 
 
-def test_fstab_words_are_accepted_and_ignored(keyring, make_fake, mount):
-    fake, m = fsutil.start(keyring, make_fake, mount, "-o",
-                           "_netdev,auto,noauto,user,users,nofail,defaults,env=prod2")
+def test_fstab_words_are_accepted_and_ignored(mounted):
+    fake, m = mounted("-o", "_netdev,auto,noauto,user,users,nofail,defaults,env=prod2")
     check_mounted(m.path, fake)
 
 
@@ -100,8 +107,8 @@ def test_source_word_before_the_mountpoint_is_ignored(keyring, make_fake, tmp_pa
         m.kill()
 
 
-def test_env_option_chooses_environments(keyring, make_fake, mount):
-    fake, m = fsutil.start(keyring, make_fake, mount, names=("prod2", "qa4"))
+def test_env_option_chooses_environments(mounted, mount):
+    fake, m = mounted(names=("prod2", "qa4"))
     assert sorted(os.listdir(m.path)) == ["prod2", "qa4"]
     only = mount("-o", "env=qa4", name="only")
     assert os.listdir(only.path) == ["qa4"]

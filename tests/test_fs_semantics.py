@@ -11,7 +11,7 @@ import pytest
 
 import fsutil
 import util
-from fsutil import Expected, start
+from fsutil import Expected
 
 
 def walk(root):
@@ -22,8 +22,8 @@ def walk(root):
             yield os.path.join(dirpath, name)
 
 
-def test_modes_owner_and_links(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_modes_owner_and_links(mounted):
+    fake, m = mounted()
     kinds = set()
     for path in walk(m.path):
         st = os.lstat(path)
@@ -40,8 +40,8 @@ def test_modes_owner_and_links(keyring, make_fake, mount):
     assert kinds == {stat.S_IFDIR, stat.S_IFLNK, stat.S_IFREG}
 
 
-def test_uid_gid_umask_options(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "uid=1234,gid=5678,umask=027")
+def test_uid_gid_umask_options(mounted):
+    fake, m = mounted("-o", "uid=1234,gid=5678,umask=027")
     root = m.path / "prod2"
     for path in (m.path, root, root / "profiles", root / "lists" / "partner",
                  root / "channels"):
@@ -58,8 +58,8 @@ def test_uid_gid_umask_options(keyring, make_fake, mount):
     assert os.lstat(link).st_uid == 1234
 
 
-def test_sizes_blocks_match_the_bytes_of_every_file(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_sizes_blocks_match_the_bytes_of_every_file(mounted):
+    fake, m = mounted()
     seen = set()
     for path in walk(m.path):
         st = os.lstat(path)
@@ -73,8 +73,8 @@ def test_sizes_blocks_match_the_bytes_of_every_file(keyring, make_fake, mount):
                     "profiles.ndjson", "list.json", ".status.json"}
 
 
-def test_status_size_follows_its_content(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_status_size_follows_its_content(mounted):
+    fake, m = mounted()
     root = m.path / "prod2"
     status = root / ".status.json"
     before = fsutil.read(status)
@@ -89,8 +89,8 @@ def test_status_size_follows_its_content(keyring, make_fake, mount):
         assert os.fstat(f.fileno()).st_size == len(f.read())
 
 
-def test_times_are_the_apis_modified_times(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_times_are_the_apis_modified_times(mounted):
+    fake, m = mounted()
     want = Expected(fake)
     root = m.path / "prod2"
     for pid, profile in want.profiles.items():
@@ -107,8 +107,8 @@ def test_times_are_the_apis_modified_times(keyring, make_fake, mount):
     assert os.stat(root / "profiles").st_mtime_ns == want.newest() * 10**6
 
 
-def test_millisecond_times_survive(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_millisecond_times_survive(mounted):
+    fake, m = mounted()
     fake.put_profile("prod2", {"id": "odd_millis", "profiles": [],
                                "modifiedTime": 1700000000123}, keep_time=True)
     st = os.stat(m.path / "prod2" / "profiles" / "odd_millis.json")
@@ -126,8 +126,8 @@ def inodes_and_bytes(root):
     return inodes, contents
 
 
-def test_inodes_and_bytes_stable_across_remount(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_inodes_and_bytes_stable_across_remount(mounted, mount):
+    fake, m = mounted()
     first, first_bytes = inodes_and_bytes(m.path)
     assert len(set(first.values())) == len(first), "inode numbers must be unique"
     m.unmount()
@@ -137,8 +137,8 @@ def test_inodes_and_bytes_stable_across_remount(keyring, make_fake, mount):
     assert second_bytes == first_bytes
 
 
-def test_profile_xattrs(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_profile_xattrs(mounted):
+    fake, m = mounted()
     want = Expected(fake)
     profiles = m.path / "prod2" / "profiles"
     for pid, profile in list(want.profiles.items())[:50]:
@@ -185,8 +185,8 @@ WRITES = {
 
 
 @pytest.mark.parametrize("op", sorted(WRITES))
-def test_changes_fail_with_erofs(keyring, make_fake, mount, op):
-    fake, m = start(keyring, make_fake, mount)
+def test_changes_fail_with_erofs(mounted, op):
+    fake, m = mounted()
     root = m.path / "prod2"
     profiles = root / "profiles"
     pid = sorted(os.listdir(profiles))[0]

@@ -5,7 +5,6 @@ Every environment has an SQLite store under $XDG_CACHE_HOME/sprinklrfs (or
 -o cache_dir). Real mounts, the real fake over HTTPS, exact call counts.
 """
 import errno
-import json
 import os
 import re
 import signal
@@ -20,7 +19,7 @@ import pytest
 
 import fsutil
 import util
-from fsutil import api_calls, errno_of, pages, read, start
+from fsutil import api_calls, errno_of, pages, read
 
 
 def store_path(keyring, env="prod2"):
@@ -32,7 +31,7 @@ def listing(fake):
 
 
 def wait_complete(keyring, m, env="prod2"):
-    res = fsutil.sprinklrfs(keyring.env, "sync", "--wait", str(m.path / env))
+    res = util.run([util.binary(), "sync", "--wait", m.path / env], keyring.env)
     assert res.returncode == 0, res.stderr
     return res.stdout
 
@@ -54,8 +53,8 @@ def count_profiles(path):
     return query(path, "SELECT count(*) FROM profile")
 
 
-def test_store_is_private_and_where_documented(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, profiles=30)
+def test_store_is_private_and_where_documented(mounted, keyring):
+    fake, m = mounted(profiles=30)
     fsutil.enter(fake, m)
     path = store_path(keyring)
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -64,9 +63,8 @@ def test_store_is_private_and_where_documented(keyring, make_fake, mount):
 
 
 def test_a_remount_serves_the_store_and_catches_up_with_one_call(
-        keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, "-o", "page_size=50",
-                    profiles=250)
+        mounted, mount, tmp_path):
+    fake, m = mounted("-o", "page_size=50", profiles=250)
     fsutil.rsync(m.path / "prod2" / "profiles", tmp_path / "copy")
     m.unmount()
     changed = fake.touch("prod2", count=2)
@@ -81,10 +79,10 @@ def test_a_remount_serves_the_store_and_catches_up_with_one_call(
 
 
 def test_remount_and_rsync_with_nothing_changed_costs_one_call(
-        keyring, make_fake, mount, tmp_path):
+        mounted, mount, tmp_path):
     """Profiles and documents come from the store; the one call is the
     incremental search that catches up."""
-    fake, m = start(keyring, make_fake, mount, profiles=120)
+    fake, m = mounted(profiles=120)
     copy = tmp_path / "copy"
     fsutil.rsync(m.path / "prod2", copy, "--exclude=/.status.json")
     m.unmount()
@@ -95,9 +93,8 @@ def test_remount_and_rsync_with_nothing_changed_costs_one_call(
     fsutil.check_tree(copy, fsutil.Expected(fake))
 
 
-def test_documents_older_than_ttl_are_fetched_again_after_a_remount(
-        keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1", profiles=20)
+def test_documents_older_than_ttl_are_fetched_again_after_a_remount(mounted, mount):
+    fake, m = mounted("-o", "ttl=1", profiles=20)
     me = read(m.path / "prod2" / "me.json")
     m.unmount()
     fsutil.wait_past(1, time.monotonic())
@@ -114,13 +111,12 @@ def kill_daemon(m):
     util.fusermount_u(m.path, lazy=True)
 
 
-def test_kill_9_during_the_first_listing_loses_at_most_a_page(
-        keyring, make_fake, mount):
+def test_kill_9_during_the_first_listing_loses_at_most_a_page(mounted, keyring, mount):
     """Killed three times in the middle of a listing: the store stays sound,
     keeps every page it had committed, and each mount resumes from there."""
     n, size = 300, 10
     opts = ("-o", f"page_size={size}")
-    fake, m = start(keyring, make_fake, mount, *opts, profiles=n)
+    fake, m = mounted(*opts, profiles=n)
     path = store_path(keyring)
     stored = 0
     for round_ in range(3):
@@ -148,23 +144,25 @@ def test_kill_9_during_the_first_listing_loses_at_most_a_page(
     assert integrity(path) == "ok"
 
 
-def test_two_mounts_of_one_environment_list_it_once(keyring, make_fake, mount):
+def test_two_mounts_of_one_environment_list_it_once(mounted, keyring, mount):
     n, size = 200, 20
     opts = ("-o", f"page_size={size}")
-    fake, a = start(keyring, make_fake, mount, *opts, profiles=n)
+    fake, a = mounted(*opts, profiles=n)
     b = mount(*opts, name="second")
     fake.fault("latency", 1000, env="prod2", endpoint="search-next", seconds=0.05)
     results = {}
 
     def wait(m):
-        results[m.path] = fsutil.sprinklrfs(keyring.env, "sync", "--wait",
-                                            str(m.path / "prod2"))
+        results[m.path] = util.run([util.binary(), "sync", "--wait", m.path / "prod2"],
+                                   keyring.env)
 
     threads = [threading.Thread(target=wait, args=(m,)) for m in (a, b)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=90)
+    assert not any(t.is_alive() for t in threads), "sync --wait still runs"
+    assert set(results) == {a.path, b.path}
     assert all(r.returncode == 0 for r in results.values())
     assert listing(fake) == pages(n, size)
     expected = fsutil.Expected(fake)
@@ -174,13 +172,12 @@ def test_two_mounts_of_one_environment_list_it_once(keyring, make_fake, mount):
     assert integrity(store_path(keyring)) == "ok"
 
 
-def test_the_first_listing_runs_in_the_background(keyring, make_fake, mount):
+def test_the_first_listing_runs_in_the_background(mounted, keyring):
     """Before the first listing completes, ls shows what is synced so far,
     profiles.ndjson refuses with EAGAIN rather than being partial, and
     .status.json shows the progress; sync --wait blocks until complete."""
     n, size = 100, 10
-    fake, m = start(keyring, make_fake, mount, "-o",
-                    f"page_size={size},read_timeout=3", profiles=n)
+    fake, m = mounted("-o", f"page_size={size},read_timeout=3", profiles=n)
     fake.fault("latency", 1000, env="prod2", endpoint="search-next", seconds=1.0)
     names = os.listdir(m.path / "prod2" / "profiles")
     assert size <= len(names) < n
@@ -200,28 +197,27 @@ def test_the_first_listing_runs_in_the_background(keyring, make_fake, mount):
     fsutil.check_tree(m.path / "prod2", expected)
 
 
-def test_sync_wait_on_a_complete_store_costs_nothing(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, profiles=40)
+def test_sync_wait_on_a_complete_store_costs_nothing(mounted, keyring):
+    fake, m = mounted(profiles=40)
     fsutil.enter(fake, m)
     assert wait_complete(keyring, m).strip() == "prod2: complete, 40 profiles"
     assert api_calls(fake) == 0
 
 
-def test_sync_wait_reports_a_failed_first_listing(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "retries=1", profiles=40)
+def test_sync_wait_reports_a_failed_first_listing(mounted, keyring):
+    fake, m = mounted("-o", "retries=1", profiles=40)
     m.expect_log(r"\bprod2\b")
     fake.fault("status", 1000, env="prod2", endpoint="search", status=500)
-    res = fsutil.sprinklrfs(keyring.env, "sync", "--wait", str(m.path / "prod2"))
+    res = util.run([util.binary(), "sync", "--wait", m.path / "prod2"], keyring.env)
     assert res.returncode == 1
     assert "sync failed" in res.stderr
     fake.clear_faults()
     assert wait_complete(keyring, m).strip() == "prod2: complete, 40 profiles"
 
 
-def test_partitioned_listing_follows_several_cursors(keyring, make_fake, mount):
+def test_partitioned_listing_follows_several_cursors(mounted, keyring):
     n, size, parts = 400, 50, 4
-    fake, m = start(keyring, make_fake, mount, "-o",
-                    f"page_size={size},partitions={parts}", profiles=n)
+    fake, m = mounted("-o", f"page_size={size},partitions={parts}", profiles=n)
     wait_complete(keyring, m)
     calls = fsutil.calls_by_endpoint(fake)
     # one probe for the oldest time, then each slice's pages (the last page
@@ -246,9 +242,8 @@ def test_an_unusable_store_is_moved_aside_and_rebuilt(keyring, make_fake, mount)
     fsutil.wait_log(m, r"warning: prod2: .* not a usable store")
 
 
-def test_cache_dir_option(keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, "-o", f"cache_dir={tmp_path}/c",
-                    profiles=20)
+def test_cache_dir_option(mounted, keyring, tmp_path):
+    fake, m = mounted("-o", f"cache_dir={tmp_path}/c", profiles=20)
     fsutil.enter(fake, m)
     assert (tmp_path / "c" / "prod2.sqlite").exists()
     assert not store_path(keyring).exists()
@@ -256,15 +251,14 @@ def test_cache_dir_option(keyring, make_fake, mount, tmp_path):
 
 @pytest.mark.resident_memory
 def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
-        keyring, make_fake, mount, tmp_path):
+        mounted, tmp_path):
     """-o memory_limit bounds the daemon, its inode of every cached link
     included: past three quarters of it the kernel is told to forget the
     entries below channels/ and lists/, the daemon frees their inodes (its
     debug log shows the FORGETs), and what was forgotten is looked up again,
     exactly. A process sitting in the environment's directory (as rsync
     does) does not keep the kernel from forgetting, walk after walk."""
-    fake, m = start(keyring, make_fake, mount, "-d", "-o",
-                    "memory_limit=16,ttl=3600", profiles=20000)
+    fake, m = mounted("-d", "-o", "memory_limit=16,ttl=3600", profiles=20000)
     m.expect_log(r"debug: ")  # libfuse's trace, ENOSYS answers included
     root = m.path / "prod2"
     kept = [root / "profiles" / name
@@ -308,12 +302,11 @@ def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
     assert res.stdout == ""
 
 
-def test_a_store_failing_under_the_mount_gives_eio_and_no_call(
-        keyring, make_fake, mount):
+def test_a_store_failing_under_the_mount_gives_eio_and_no_call(mounted, keyring):
     """A store that cannot be read (here: its pages overwritten behind the
     mount's back) makes reads fail with EIO and says why in .status.json;
     a profile is not taken for unknown and fetched again."""
-    fake, m = start(keyring, make_fake, mount, profiles=3000)
+    fake, m = mounted(profiles=3000)
     m.expect_log(r"cannot read the store")
     root = m.path / "prod2"
     names = sorted(os.listdir(root / "profiles"))

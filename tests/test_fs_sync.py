@@ -8,7 +8,7 @@ import time
 
 import fsutil
 import util
-from fsutil import Expected, calls_by_endpoint, listing_calls, rsync, start
+from fsutil import Expected, calls_by_endpoint, listing_calls, rsync
 
 NO_STATUS = "--exclude=/.status.json"
 
@@ -18,16 +18,16 @@ def changed_files(lines):
     return {line.split(" ", 1)[1] for line in lines if line.startswith(">f")}
 
 
-def test_rsync_copy_equals_the_fake(keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount)
+def test_rsync_copy_equals_the_fake(mounted, tmp_path):
+    fake, m = mounted()
     copy = tmp_path / "copy"
     lines = rsync(m.path / "prod2", copy, NO_STATUS)
     assert len(changed_files(lines)) == Expected(fake).file_count() - 1
     fsutil.check_tree(copy, Expected(fake))
 
 
-def test_second_rsync_within_ttl_transfers_nothing(keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount)
+def test_second_rsync_within_ttl_transfers_nothing(mounted, tmp_path):
+    fake, m = mounted()
     copy = tmp_path / "copy"
     rsync(m.path / "prod2", copy, NO_STATUS)
     fake.reset_counters()
@@ -35,8 +35,8 @@ def test_second_rsync_within_ttl_transfers_nothing(keyring, make_fake, mount, tm
     assert fsutil.api_calls(fake) == 0
 
 
-def test_rsync_after_ttl_transfers_exactly_the_changed(keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1")
+def test_rsync_after_ttl_transfers_exactly_the_changed(mounted, tmp_path):
+    fake, m = mounted("-o", "ttl=1")
     profiles = m.path / "prod2" / "profiles"
     copy = tmp_path / "copy"
     rsync(profiles, copy)
@@ -55,8 +55,8 @@ def test_rsync_after_ttl_transfers_exactly_the_changed(keyring, make_fake, mount
         assert st.st_mtime_ns == fake.profile("prod2", pid)["modifiedTime"] * 10**6
 
 
-def test_changed_and_new_profiles_show_after_ttl(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1")
+def test_changed_and_new_profiles_show_after_ttl(mounted):
+    fake, m = mounted("-o", "ttl=1")
     root = m.path / "prod2"
     before = set(os.listdir(root / "profiles"))
     oldest = min(fake.profiles("prod2"), key=lambda p: (p["modifiedTime"], p["id"]))
@@ -94,8 +94,8 @@ def check_gone(root, victim, count):
     assert not any(json.loads(line)["id"] == victim for line in lines)
 
 
-def test_deleted_profile_disappears_after_sync_full(keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount)
+def test_deleted_profile_disappears_after_sync_full(mounted, keyring, tmp_path):
+    fake, m = mounted()
     root = m.path / "prod2"
     copy = tmp_path / "copy"
     rsync(root / "profiles", copy)
@@ -103,7 +103,7 @@ def test_deleted_profile_disappears_after_sync_full(keyring, make_fake, mount, t
     fsutil.read(root / "profiles" / f"{victim}.json")
     fake.delete_profile("prod2", victim)
     fake.reset_counters()
-    res = fsutil.sprinklrfs(keyring.env, "sync", str(root), "--full")
+    res = util.run([util.binary(), "sync", root, "--full"], keyring.env)
     assert res.returncode == 0, res.stderr
     assert res.stdout == "prod2: synced, 249 profiles\n"
     assert calls_by_endpoint(fake) == listing_calls(249)
@@ -114,8 +114,8 @@ def test_deleted_profile_disappears_after_sync_full(keyring, make_fake, mount, t
     assert not (copy / f"{victim}.json").exists()
 
 
-def test_deleted_profile_disappears_after_sighup(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, names=("prod2", "qa4"))
+def test_deleted_profile_disappears_after_sighup(mounted):
+    fake, m = mounted(names=("prod2", "qa4"))
     root = m.path / "prod2"
     names = sorted(os.listdir(root / "profiles"))
     os.listdir(m.path / "qa4" / "profiles")
@@ -134,15 +134,15 @@ def test_deleted_profile_disappears_after_sighup(keyring, make_fake, mount):
     check_gone(root, victim, 249)
 
 
-def test_sync_command_runs_an_incremental_sync(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount)
+def test_sync_command_runs_an_incremental_sync(mounted, keyring):
+    fake, m = mounted()
     root = m.path / "prod2"
     os.listdir(root / "profiles")
     (pid,) = fake.touch("prod2", count=1)
     path = root / "profiles" / f"{pid}.json"
     old = fsutil.read(path)
     fake.reset_counters()
-    res = fsutil.sprinklrfs(keyring.env, "sync", str(root))
+    res = util.run([util.binary(), "sync", root], keyring.env)
     assert res.returncode == 0, res.stderr
     assert calls_by_endpoint(fake) == {"search": 1}
     want = fake.profile("prod2", pid)
@@ -155,12 +155,12 @@ def test_sync_command_runs_an_incremental_sync(keyring, make_fake, mount):
 
 
 def test_sync_command_rejects_a_path_outside_a_mount(keyring, tmp_path):
-    res = fsutil.sprinklrfs(keyring.env, "sync", str(tmp_path), "--full")
+    res = util.run([util.binary(), "sync", tmp_path, "--full"], keyring.env)
     assert res.returncode != 0 and res.stderr
 
 
-def test_full_sync_option_shows_deletions_by_itself(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, "-o", "ttl=1,full_sync=2")
+def test_full_sync_option_shows_deletions_by_itself(mounted):
+    fake, m = mounted("-o", "ttl=1,full_sync=2")
     root = m.path / "prod2"
     victim = sorted(os.listdir(root / "profiles"))[11][:-len(".json")]
     fake.delete_profile("prod2", victim)
@@ -169,8 +169,8 @@ def test_full_sync_option_shows_deletions_by_itself(keyring, make_fake, mount):
     assert len(os.listdir(root / "profiles")) == 249
 
 
-def test_expired_cursor_resumes_where_it_was(keyring, make_fake, mount):
-    fake, m = start(keyring, make_fake, mount, cursor_lifetime=0)
+def test_expired_cursor_resumes_where_it_was(mounted):
+    fake, m = mounted(cursor_lifetime=0)
     m.expect_log(r"search-next|cursor")
     names = os.listdir(m.path / "prod2" / "profiles")
     assert sorted(names) == sorted(f"{p['id']}.json" for p in fake.profiles("prod2"))

@@ -12,7 +12,6 @@ import contextlib
 import errno
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -81,34 +80,36 @@ def test_readme_line_through_mount_fuse3(keyring, make_fake, tmp_path):
     mountpoint.mkdir()
     environ = dict(keyring.env)
     environ["PATH"] = f"{util.build_dir()}:{environ.get('PATH', os.defpath)}"
+    started = util.Background(["mount.fuse3", source, mountpoint, "-o", options,
+                               "-t", fstype], environ, tmp_path)
     try:
-        res = util.run(["mount.fuse3", source, str(mountpoint), "-o", options,
-                        "-t", fstype], environ, timeout=60)
-        assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
+        assert (started.returncode, started.stdout, started.stderr) == (0, "", "")
         util.wait_for(lambda: os.path.ismount(mountpoint), timeout=20,
                       what=f"mount at {mountpoint}")
         assert fsutil.daemon_pids(mountpoint), "no daemon serves the mount"
         mountinfo = Path("/proc/self/mountinfo").read_text()
         check_serves(mountpoint, fake, mountinfo, mountpoint)
         check_read_only(mountpoint, mountinfo, mountpoint)
-        fsutil.unmount_background(mountpoint)
+        started.unmount(mountpoint)
         assert not os.path.ismount(mountpoint)
     finally:
         fsutil.force_unmount(mountpoint)
+        started.kill()
 
 
 def in_namespace(pid, *args):
-    """Run args in the mount namespace of process pid."""
-    return subprocess.run(["nsenter", f"--target={pid}", "--mount", "--", *args],
-                          capture_output=True, text=True, timeout=30)
+    """Run args in the mount namespace of process pid (util.run)."""
+    return util.run(["nsenter", f"--target={pid}", "--mount", "--", *args],
+                    timeout=30)
 
 
 @contextlib.contextmanager
 def fstab_mount(keyring, tmp_path):
     """`mount -T FSTAB MOUNTPOINT` with the README's line, in a mount
-    namespace where /usr/local/bin holds the build's sprinklrfs; yields the
-    mount as seen from here, the namespace's mountinfo and the mount point.
-    The caller unmounts; whatever is left is unmounted lazily."""
+    namespace where /usr/local/bin holds the build's sprinklrfs, run as a
+    util.Background; yields the mount as seen from here, the namespace's
+    mountinfo, the mount point, the daemon's pids and the Background. The
+    caller unmounts and finishes it; whatever is left is unmounted lazily."""
     source, fstype, options = readme_fstab()
     mountpoint = tmp_path / "mnt"
     mountpoint.mkdir()
@@ -119,34 +120,35 @@ def fstab_mount(keyring, tmp_path):
     (installed / "sprinklrfs").symlink_to(util.binary())
     script = ('mount -t overlay sprinklrfs-bin -o "lowerdir=$1:/usr/local/bin" '
               '/usr/local/bin && exec mount -T "$2" "$3"')
-    res = util.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                    script, "sh", str(installed), str(fstab), str(mountpoint)],
-                   keyring.env, timeout=60)
+    started = util.Background(["unshare", "--mount", "--propagation", "private",
+                               "sh", "-c", script, "sh", installed, fstab,
+                               mountpoint], keyring.env, tmp_path)
     pids = fsutil.daemon_pids(mountpoint)
     try:
-        assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
+        assert (started.returncode, started.stdout, started.stderr) == (0, "", "")
         assert len(pids) == 1, pids
         # the namespace lives as long as the daemon
         root = Path(f"/proc/{pids[0]}/root") / mountpoint.relative_to("/")
         mountinfo = Path(f"/proc/{pids[0]}/mountinfo").read_text()
-        yield root, mountinfo, mountpoint, pids
+        yield root, mountinfo, mountpoint, pids, started
     finally:
         for pid in pids:
             if not fsutil.zombie(pid):
                 in_namespace(pid, "umount", "-l", str(mountpoint))
+        started.kill()
 
 
 @needs_root
 def test_readme_line_with_mount_and_a_temporary_fstab(keyring, make_fake, tmp_path):
     """`mount -T FSTAB MOUNTPOINT`, then `umount MOUNTPOINT`: the daemon
-    exits."""
+    exits 0."""
     fake = login(keyring, make_fake)
-    with fstab_mount(keyring, tmp_path) as (root, mountinfo, mountpoint, pids):
+    with fstab_mount(keyring, tmp_path) as (root, mountinfo, mountpoint, pids,
+                                            started):
         check_serves(root, fake, mountinfo, mountpoint)
         res = in_namespace(pids[0], "umount", str(mountpoint))
         assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
-        util.wait_for(lambda: all(fsutil.zombie(p) for p in pids), timeout=20,
-                      what="the daemon to exit")
+        assert set(started.finish()) == set(pids)
 
 
 @needs_root
@@ -154,7 +156,9 @@ def test_mount_from_fstab_is_read_only(keyring, make_fake, tmp_path):
     """mount(8) passes "rw" among the options; the mount is read-only all
     the same."""
     login(keyring, make_fake)
-    with fstab_mount(keyring, tmp_path) as (root, mountinfo, mountpoint, pids):
+    with fstab_mount(keyring, tmp_path) as (root, mountinfo, mountpoint, pids,
+                                            started):
         check_read_only(root, mountinfo, mountpoint)
         res = in_namespace(pids[0], "umount", str(mountpoint))
         assert res.returncode == 0, res.stderr
+        started.finish()

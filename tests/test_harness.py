@@ -1,11 +1,11 @@
 """The fixtures themselves: a private, real Secret Service per test."""
 import os
-import subprocess
+
+import util
 
 
 def secret_tool(keyring, *args, input=None):
-    return subprocess.run(["secret-tool", *args], env=keyring.env, input=input,
-                          capture_output=True, text=True, timeout=30)
+    return util.run(["secret-tool", *args], keyring.env, input=input, timeout=30)
 
 
 def test_keyring_stores_in_throwaway_home(keyring, tmp_path):

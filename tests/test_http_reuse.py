@@ -2,23 +2,23 @@
 
 Each thread of the daemon keeps one HTTP connection open, TLS sessions are
 shared between threads, and answers come compressed. The counters are reset
-between the login and the mount (fsutil.start), so every connection the
+between the login and the mount (the mounted fixture), so every connection the
 daemon ever opened is counted; the test's own control connection is older.
 """
 import os
 import threading
 
 import fsutil
-from fsutil import calls_by_endpoint, listing_calls, start
+from fsutil import calls_by_endpoint, listing_calls
 
 PAGE_SIZE = 50
 SEARCH = ("search", "search-next")
 
 
-def test_first_listing_is_one_connection_and_gzip_encoded(keyring, make_fake, mount):
+def test_first_listing_is_one_connection_and_gzip_encoded(mounted):
     """All pages of a listing come from one thread, hence over one connection
     and one full handshake, each page gzip-encoded."""
-    fake, m = start(keyring, make_fake, mount, "-o", f"page_size={PAGE_SIZE}")
+    fake, m = mounted("-o", f"page_size={PAGE_SIZE}")
     assert len(os.listdir(m.path / "prod2" / "profiles")) == 250
     pages = fsutil.pages(250, PAGE_SIZE)
     assert pages == 5
@@ -27,7 +27,7 @@ def test_first_listing_is_one_connection_and_gzip_encoded(keyring, make_fake, mo
     assert fake.gzipped("prod2", SEARCH) == fake.gzipped() == pages
 
 
-def test_threads_resume_the_tls_session(keyring, make_fake, mount):
+def test_threads_resume_the_tls_session(mounted):
     """Readers of profiles and channels the listing did not show, in
     parallel, make several threads fetch; every connection after the first
     resumes the TLS session the first one got, so the whole mount pays for
@@ -37,7 +37,7 @@ def test_threads_resume_the_tls_session(keyring, make_fake, mount):
     profiles/ alone may all be served by one thread; a lookup in channels/
     runs alongside one in profiles/, and two requests in the daemon at once
     are on two threads, so at least two threads fetch."""
-    fake, m = start(keyring, make_fake, mount)
+    fake, m = mounted()
     root = m.path / "prod2"
     assert len(os.listdir(root / "profiles")) == 250
     late, channels = [], []

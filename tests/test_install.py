@@ -240,10 +240,9 @@ class UserManager:
         assert self.proc.poll() is None, "systemd --user exited"
 
     def run(self, *args):
-        """Run args in the manager's namespace."""
-        return subprocess.run(["nsenter", f"--target={self.proc.pid}", "--mount",
-                               "--", *args], env=self.env, capture_output=True,
-                              text=True, timeout=60)
+        """Run args in the manager's namespace (util.run)."""
+        return util.run(["nsenter", f"--target={self.proc.pid}", "--mount", "--",
+                         *args], self.env)
 
     def systemctl(self, *args):
         return self.run("systemctl", "--user", *args)
@@ -284,8 +283,9 @@ def test_mount_unit_under_a_user_manager(installed, keyring, make_fake, tmp_path
     the mount point (a space in it too), SPRINKLRFS_OPTIONS from a drop-in
     reach the daemon, reload is a full sync, a crashed daemon's dead mount
     is detached and the mount restarted, stop unmounts and the daemon exits
-    0. The mount lives in the manager's namespace: it is reached through
-    /proc/DAEMON/root."""
+    0 (an ExecStopPost of the test's drop-in writes down how each run
+    ended). The mount lives in the manager's namespace: it is reached
+    through /proc/DAEMON/root."""
     fake = make_fake(profiles=250, **fsutil.UNLIMITED)
     util.login(fake, keyring.env)
     mountpoint = tmp_path / "sprinklr mnt"
@@ -293,13 +293,16 @@ def test_mount_unit_under_a_user_manager(installed, keyring, make_fake, tmp_path
                              capture_output=True, text=True, check=True).stdout.strip()
     unit = f"sprinklrfs@{escaped}.service"
     log = tmp_path / "service.log"
+    ended = tmp_path / "ended"
     with open(tmp_path / "manager.log", "w") as manager_log:
         manager = UserManager(installed, keyring.env, manager_log)
     dropin = manager.config / f"{unit}.d"
     dropin.mkdir()
     (dropin / "test.conf").write_text(
         '[Service]\nEnvironment="SPRINKLRFS_OPTIONS=-o env=prod2"\n'
-        f"RestartSec=100ms\nStandardOutput=append:{log}\nStandardError=append:{log}\n")
+        f"RestartSec=100ms\nStandardOutput=append:{log}\nStandardError=append:{log}\n"
+        "ExecStopPost=sh -c 'echo \"$$SERVICE_RESULT $$EXIT_CODE $$EXIT_STATUS\" "
+        f">>{ended}'\n")
 
     def serving(before=0):
         """The daemon's pid once its mount serves, if not before's."""
@@ -334,6 +337,13 @@ def test_mount_unit_under_a_user_manager(installed, keyring, make_fake, tmp_path
                       what="the daemon to exit")
         assert manager.systemctl("is-active", unit).stdout.strip() == "inactive"
         assert mounts_at(manager.mountinfo(), mountpoint) == 0
+        # the first run was killed; the second exited 0 when stopped
+        endings = util.wait_for(lambda: ended.exists() and
+                                len(ended.read_text().splitlines()) == 2 and
+                                ended.read_text().splitlines(),
+                                timeout=30, what="the ExecStopPost of the second run")
+        assert endings == ["signal killed KILL", "success exited 0"]
+        util.check_sanitizer(unit, log.read_text())
         bad = [line for line in log.read_text().splitlines()
                if util.UNEXPECTED.search(line)]
         assert not bad, bad

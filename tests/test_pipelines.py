@@ -21,7 +21,7 @@ ESCAPES = "escapes_0001"
 HARD_NAME = 'Zoë "Q" O\\Brien\nsecond line\tafter a tab \\n not a newline'
 
 
-def mounted(keyring, make_fake, mount):
+def synced_ndjson(keyring, make_fake, mount):
     """A fake with 250 profiles plus ESCAPES, a mount whose first listing is
     complete, the ndjson path and what it must hold."""
     fake = make_fake(profiles=250, **fsutil.UNLIMITED)
@@ -32,7 +32,7 @@ def mounted(keyring, make_fake, mount):
     util.login(fake, keyring.env)
     m = mount()
     root = m.path / "prod2"
-    res = fsutil.sprinklrfs(keyring.env, "sync", "--wait", str(root))
+    res = util.run([util.binary(), "sync", "--wait", root], keyring.env)
     assert res.returncode == 0, res.stderr
     expected = Expected(fake)
     assert expected.profiles[ESCAPES]["contact"]["fullName"] == HARD_NAME
@@ -47,13 +47,11 @@ def in_ny(expected):
 
 
 def jq(*args):
-    res = subprocess.run(["jq", *args], capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
-    return res.stdout
+    return util.run(["jq", *args], check=True).stdout
 
 
 def test_jq_over_profiles_ndjson(keyring, make_fake, mount):
-    ndjson, expected = mounted(keyring, make_fake, mount)
+    ndjson, expected = synced_ndjson(keyring, make_fake, mount)
     assert jq("-n", "[inputs] | length", str(ndjson)) == "251\n"
     ny = jq("-r", 'select(.demographics.location == "ny") | .id', str(ndjson))
     assert sorted(ny.split()) == in_ny(expected) and len(in_ny(expected)) > 10
@@ -146,7 +144,7 @@ LOAD = (r"\copy profiles (doc) FROM '{path}' "
 
 
 def test_psql_copy_into_jsonb(keyring, make_fake, mount, postgres):
-    ndjson, expected = mounted(keyring, make_fake, mount)
+    ndjson, expected = synced_ndjson(keyring, make_fake, mount)
     postgres.psql(CREATE + LOAD.format(path=ndjson))
     out = postgres.psql(f"""
         SELECT json_build_object(
@@ -173,7 +171,7 @@ def test_psql_copy_in_text_format_would_mangle_escapes(keyring, make_fake, mount
                                                        postgres):
     """Why the recipe says FORMAT csv: the default text format reads \\n in a
     JSON string as a newline, and the line is no longer JSON."""
-    ndjson, _ = mounted(keyring, make_fake, mount)
+    ndjson, _ = synced_ndjson(keyring, make_fake, mount)
     res = postgres.psql("CREATE TABLE t (doc jsonb);\n"
                         f"\\copy t (doc) FROM '{ndjson}'\n", check=False)
     assert res.returncode != 0

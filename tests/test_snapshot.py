@@ -12,7 +12,7 @@ import pytest
 
 import fsutil
 import util
-from fsutil import Expected, start
+from fsutil import Expected
 
 SCRIPT = util.ROOT / "contrib" / "sprinklr-snapshot"
 UNITS = util.ROOT / "contrib" / "systemd"
@@ -35,7 +35,7 @@ def made(keyring, src, dest, *options, date="2024-03-04"):
 
 def synced(keyring, fake, src, pid):
     """`sprinklrfs sync` after fake.touch: the mount shows pid's new time."""
-    res = fsutil.sprinklrfs(keyring.env, "sync", str(src))
+    res = util.run([util.binary(), "sync", src], keyring.env)
     assert res.returncode == 0, res.stderr
     want = fake.profile("prod2", pid)["modifiedTime"] * 10**6
     util.wait_for(lambda: os.stat(profile(src, pid)).st_mtime_ns == want,
@@ -52,8 +52,8 @@ def listing(dest):
 
 
 def test_snapshot_is_the_tree_and_the_next_one_hard_links_what_did_not_change(
-        keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount)
+        mounted, keyring, tmp_path):
+    fake, m = mounted()
     src = m.path / "prod2"
     dest = tmp_path / "snapshots"
     first = made(keyring, src, dest, date="2024-03-04")
@@ -89,8 +89,8 @@ def test_snapshot_is_the_tree_and_the_next_one_hard_links_what_did_not_change(
 
 
 def test_a_second_run_the_same_day_replaces_that_days_snapshot(
-        keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, profiles=40)
+        mounted, keyring, tmp_path):
+    fake, m = mounted(profiles=40)
     src = m.path / "prod2"
     dest = tmp_path / "snapshots"
     day = made(keyring, src, dest, date="2024-03-04")
@@ -107,8 +107,8 @@ def test_a_second_run_the_same_day_replaces_that_days_snapshot(
 
 
 def test_a_failed_copy_keeps_the_previous_snapshot_and_latest(
-        keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, profiles=40)
+        mounted, keyring, mount, tmp_path):
+    fake, m = mounted(profiles=40)
     dest = tmp_path / "snapshots"
     good = made(keyring, m.path / "prod2", dest, date="2024-03-04")
     kept = fsutil.scan(good)
@@ -136,9 +136,8 @@ def test_a_failed_copy_keeps_the_previous_snapshot_and_latest(
     fsutil.check_tree(good, Expected(fake))
 
 
-def test_a_failure_before_any_snapshot_says_none_was_made(
-        keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, "-o", "retries=0", profiles=10)
+def test_a_failure_before_any_snapshot_says_none_was_made(mounted, keyring, tmp_path):
+    fake, m = mounted("-o", "retries=0", profiles=10)
     fake.fault("status", count=100000, env="prod2", endpoint="me", status=503)
     m.expect_log(r"\bprod2\b")
     dest = tmp_path / "snapshots"
@@ -148,8 +147,8 @@ def test_a_failure_before_any_snapshot_says_none_was_made(
     assert listing(dest) == [".lock"]
 
 
-def test_refuses_what_is_not_an_environment(keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, profiles=10)
+def test_refuses_what_is_not_an_environment(mounted, keyring, tmp_path):
+    fake, m = mounted(profiles=10)
     plain = tmp_path / "plain"
     (plain / "profiles").mkdir(parents=True)
     dest = tmp_path / "snapshots"
@@ -179,8 +178,8 @@ def test_usage_errors_exit_2(env, tmp_path):
 
 
 def test_a_second_run_on_the_same_dest_is_refused_while_one_runs(
-        keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, profiles=10)
+        mounted, keyring, tmp_path):
+    fake, m = mounted(profiles=10)
     dest = tmp_path / "snapshots"
     dest.mkdir()
     with open(dest / ".lock", "a") as lock:
@@ -225,8 +224,8 @@ OTHERS = [".lock", "2023-12-30", "2023-12-31", "2024-02-30", "latest", "notes"]
 
 
 def test_retention_keeps_the_newest_days_and_then_one_per_week(
-        keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, profiles=10)
+        mounted, keyring, tmp_path):
+    fake, m = mounted(profiles=10)
     src = m.path / "prod2"
     dest = tmp_path / "snapshots"
     dest.mkdir()
@@ -246,9 +245,8 @@ def test_retention_keeps_the_newest_days_and_then_one_per_week(
     assert listing(dest) == sorted(OTHERS + ["2024-03-12"])
 
 
-def test_retention_never_deletes_the_snapshot_just_made(
-        keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, profiles=10)
+def test_retention_never_deletes_the_snapshot_just_made(mounted, keyring, tmp_path):
+    fake, m = mounted(profiles=10)
     dest = tmp_path / "snapshots"
     dest.mkdir()
     fill(dest)
@@ -259,9 +257,8 @@ def test_retention_never_deletes_the_snapshot_just_made(
     assert os.readlink(dest / "latest") == "2024-02-28"
 
 
-def test_without_retention_options_nothing_is_deleted(
-        keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, profiles=10)
+def test_without_retention_options_nothing_is_deleted(mounted, keyring, tmp_path):
+    fake, m = mounted(profiles=10)
     dest = tmp_path / "snapshots"
     dest.mkdir()
     names = fill(dest)
@@ -269,9 +266,8 @@ def test_without_retention_options_nothing_is_deleted(
     assert listing(dest) == sorted(OTHERS + names + ["2024-03-11"])
 
 
-def test_leftovers_of_an_interrupted_run_are_removed(
-        keyring, make_fake, mount, tmp_path):
-    fake, m = start(keyring, make_fake, mount, profiles=10)
+def test_leftovers_of_an_interrupted_run_are_removed(mounted, keyring, tmp_path):
+    fake, m = mounted(profiles=10)
     dest = tmp_path / "snapshots"
     for name in (".partial-2024-03-03.Ab12Cd", ".deleting-2024-01-01.77",
                  ".replaced-2024-03-03.78"):

@@ -4,10 +4,12 @@ mounting in the foreground, unmounting cleanly and cleaning up after failures.
 Tests run from the source tree against the meson build directory
 (SPRINKLRFS_BUILD, default ./build); nothing is copied or installed.
 """
+import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -47,17 +49,151 @@ def wait_for(condition, timeout=10.0, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+def hang_guard(action, seconds=60, what="the call"):
+    """action()'s result, or its exception, once it returns; a failure when
+    it is still blocked after seconds. A liveness check, never a timing:
+    seconds is far beyond what action needs. A blocked action is left to
+    its thread (the mount's teardown ends it)."""
+    import threading
+    outcome = []
+
+    def call():
+        try:
+            outcome.append((True, action()))
+        except BaseException as err:  # handed to the caller
+            outcome.append((False, err))
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        raise AssertionError(f"{what} is still blocked after {seconds}s")
+    returned, value = outcome[0]
+    if not returned:
+        raise value
+    return value
+
+
 def check_sanitizer(args, stderr):
     if stderr and SANITIZER.search(stderr):
         raise AssertionError(f"sanitizer report from {args}:\n{stderr}")
 
 
-def run(args, env, input=None, timeout=60, check=False):
-    """Run a command (usually sprinklrfs) and capture its output as text."""
+def run(args, env=None, input=None, timeout=60, check=False):
+    """Run a command (sprinklrfs or any other) to completion, its output
+    captured as text; arguments may be paths. A sanitizer's report in its
+    stderr fails the test whatever the exit status; with check the command
+    must exit 0 as well. env None is this process's environment."""
+    args = [str(a) for a in args]
     res = subprocess.run(args, env=env, input=input, capture_output=True,
-                         text=True, timeout=timeout, check=check)
+                         text=True, timeout=timeout)
     check_sanitizer(args, res.stderr)
+    if check:
+        assert res.returncode == 0, \
+            f"{args} exited {res.returncode}:\n{res.stdout}{res.stderr}"
     return res
+
+
+def sanitizer_to_files(environ, prefix):
+    """environ for a daemon that outlives its stderr (fuse_daemonize points
+    it at /dev/null): sanitizer reports go to files PREFIX.PID (log_path)
+    instead, for check_sanitizer_files. ASan and LSan take log_path, and so
+    does UBSan where it is part of ASan's runtime (clang); GCC's separate
+    libubsan does not, but its halt_on_error shows in the exit status."""
+    environ = dict(environ)
+    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+        environ[name] = ":".join(filter(None, [environ.get(name),
+                                               f"log_path={prefix}"]))
+    return environ
+
+
+def check_sanitizer_files(prefix):
+    """Any file a sanitizer wrote for sanitizer_to_files(..., prefix) is a
+    report, and fails the test."""
+    prefix = Path(prefix)
+    reports = sorted(prefix.parent.glob(prefix.name + ".*"))
+    if reports:
+        text = "".join(path.read_text(errors="replace") for path in reports)
+        raise AssertionError(f"sanitizer reports in {prefix}.*:\n{text}")
+
+
+# Runs the command argv[1:] as the subreaper of every process it leaves
+# behind (a daemon's parent exits; the daemon is then its child): prints the
+# command's {"code", "stdout", "stderr"}, then, once all it left have
+# exited, {pid: exit status} (a signal as its negative number).
+REAPER = r"""
+import ctypes, json, os, subprocess, sys
+if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
+    sys.exit("PR_SET_CHILD_SUBREAPER: " + os.strerror(ctypes.get_errno()))
+res = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL,
+                     capture_output=True, text=True, timeout=60)
+print(json.dumps({"code": res.returncode, "stdout": res.stdout,
+                  "stderr": res.stderr}), flush=True)
+exits = {}
+while True:
+    try:
+        pid, status = os.wait()
+    except ChildProcessError:
+        break
+    exits[pid] = os.waitstatus_to_exitcode(status)
+print(json.dumps(exits), flush=True)
+"""
+
+
+class Background:
+    """A mount command that daemonizes (sprinklrfs without -f, mount.fuse3,
+    mount(8)), run to completion under REAPER so that the daemon it leaves
+    is seen to exit, and with what status. The daemon's stderr is
+    /dev/null: its sanitizer reports go to files in workdir.
+
+    returncode, stdout and stderr are the command's own; its stderr is
+    checked for a sanitizer report at once."""
+
+    def __init__(self, args, env, workdir):
+        self.args = [str(a) for a in args]
+        self.reports = Path(workdir) / "sanitizer"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", REAPER, *self.args],
+            env=sanitizer_to_files(env, self.reports), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(timeout=10)
+            raise AssertionError(f"{self.args} under the reaper: "
+                                 f"{self.proc.stderr.read()}")
+        started = json.loads(line)
+        self.returncode = started["code"]
+        self.stdout, self.stderr = started["stdout"], started["stderr"]
+        check_sanitizer(self.args, self.stderr)
+
+    def unmount(self, mountpoint, timeout=20):
+        """fusermount3 -u, then finish()."""
+        res = fusermount_u(mountpoint)
+        assert res.returncode == 0, res.stderr
+        return self.finish(timeout)
+
+    def finish(self, timeout=20):
+        """Once unmounted: every process the command left behind (the
+        daemon) exits 0 within timeout, and no sanitizer report was
+        written. Returns {pid: exit status}."""
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the daemon of {self.args} is still running "
+                                 f"{timeout}s after the unmount") from None
+        assert self.proc.returncode == 0, err
+        exits = {int(pid): code for pid, code in json.loads(out).items()}
+        check_sanitizer_files(self.reports)
+        assert exits, f"{self.args} left no daemon behind"
+        assert set(exits.values()) == {0}, f"the daemon of {self.args} exited: {exits}"
+        return exits
+
+    def kill(self):
+        """Cleanup after a failure: the reaper goes; a daemon it still waits
+        for is left to the lazy unmount that the caller does."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
 
 
 def fusermount_u(mountpoint, lazy=False):
