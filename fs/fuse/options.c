@@ -139,21 +139,17 @@ static int opt_proc(void *data, const char *arg, int key,
 
 static int check_envs(const char *list)
 {
-	char *copy = strdup(list);
-	char *save = NULL;
-	char *name;
+	gchar **names = g_strsplit(list, ":", -1);
+	gchar **name;
 	int res = 0;
 
-	if (!copy)
-		return -1;
-	for (name = strtok_r(copy, ":", &save); name;
-	     name = strtok_r(NULL, ":", &save)) {
-		if (!ep_env_valid(name)) {
-			log_error("-o env: '%s' is not an environment name", name);
+	for (name = names; *name; name++) {
+		if (**name && !ep_env_valid(*name)) {
+			log_error("-o env: '%s' is not an environment name", *name);
 			res = -1;
 		}
 	}
-	free(copy);
+	g_strfreev(names);
 	return res;
 }
 

@@ -305,7 +305,7 @@ int conn_read_row(struct store *st, const char *sql, const char *text,
 	if (ret == 0) {
 		if (text)
 			sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
-		else
+		else if (sqlite3_bind_parameter_count(stmt) > 0)
 			sqlite3_bind_int64(stmt, 1, number);
 		ret = conn_step(stmt);
 		if (ret > 0)

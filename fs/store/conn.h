@@ -62,8 +62,9 @@ bool conn_holds_any_writer(void);
 void conn_set_batch(struct store *st);
 struct store_conn *conn_read_acquire(struct store *st);
 void conn_read_release(struct store *st, struct store_conn *c);
-/* Runs sql on a reader, ?1 bound to text (or, when NULL, to number), and
- * hands its first row to take(); -ENOENT when there is none. */
+/* Runs sql on a reader, ?1 (if it has one) bound to text (or, when NULL,
+ * to number), and hands its first row to take(); -ENOENT when there is
+ * none. */
 int conn_read_row(struct store *st, const char *sql, const char *text,
 		  int64_t number, void (*take)(sqlite3_stmt *stmt, void *arg),
 		  void *arg);

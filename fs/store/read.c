@@ -224,23 +224,14 @@ int store_id_at(struct store *st, uint64_t pos, char *id)
 
 /* --- single values -------------------------------------------------------- */
 
+static void take_int(sqlite3_stmt *stmt, void *arg)
+{
+	*(int64_t *)arg = sqlite3_column_int64(stmt, 0);
+}
+
 static int read_int(struct store *st, const char *sql, int64_t *value)
 {
-	struct store_conn *c = conn_read_acquire(st);
-	sqlite3_stmt *stmt;
-	int ret;
-
-	if (!c)
-		return -ENOMEM;
-	ret = conn_stmt(c, sql, &stmt);
-	if (ret == 0) {
-		ret = conn_step(stmt);
-		if (ret > 0)
-			*value = sqlite3_column_int64(stmt, 0);
-		conn_stmt_done(c, stmt);
-	}
-	conn_read_release(st, c);
-	return ret < 0 ? ret : 0;
+	return conn_read_row(st, sql, NULL, 0, take_int, value);
 }
 
 size_t store_count(struct store *st)
@@ -390,11 +381,6 @@ int store_each(struct store *st, const struct store_filter *filter, uint64_t aft
 static const char SQL_STATE_GET[] = "SELECT value FROM state WHERE key = ?1";
 static const char SQL_DOC_GET[] =
 	"SELECT data, fetched, mtime FROM doc WHERE key = ?1";
-
-static void take_int(sqlite3_stmt *stmt, void *arg)
-{
-	*(int64_t *)arg = sqlite3_column_int64(stmt, 0);
-}
 
 int store_state_get(struct store *st, const char *key, int64_t *value)
 {
