@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "endpoint.h"
+#include "auth/net/endpoint.h"
 #include "log.h"
 #include "oauth.h"
 

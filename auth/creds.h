@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "endpoint.h"
+#include "auth/net/endpoint.h"
 
 struct creds {
 	char env[EP_ENV_MAX + 1];

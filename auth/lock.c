@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "endpoint.h"
+#include "auth/net/endpoint.h"
 #include "lock.h"
 
 #define LOCK_POLL_FIRST_MS 10

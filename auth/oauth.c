@@ -14,8 +14,11 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "endpoint.h"
-#include "http.h"
+#include <glib.h>
+
+#include "auth/net/answer.h"
+#include "auth/net/endpoint.h"
+#include "auth/net/http.h"
 #include "oauth.h"
 
 static int url_part(CURLU *u, CURLUPart part, char *buf, size_t size)
@@ -165,14 +168,12 @@ static int form_add(char **form, size_t *len, const char *name,
 
 int oauth_authorize_url(const struct creds *c, const char *state, char **url)
 {
-	char base[1024];
+	char *base = NULL;
 	char *query = NULL;
 	size_t len = 0;
-	size_t size;
-	char *out;
 	int res;
 
-	res = ep_url(base, sizeof(base), c->api_url, c->env, "/oauth/authorize");
+	res = ep_url(c->api_url, c->env, "/oauth/authorize", &base);
 	if (res < 0)
 		return res;
 	if (form_add(&query, &len, "client_id", c->key) < 0 ||
@@ -180,16 +181,12 @@ int oauth_authorize_url(const struct creds *c, const char *state, char **url)
 	    form_add(&query, &len, "redirect_uri", c->redirect_uri) < 0 ||
 	    form_add(&query, &len, "state", state) < 0) {
 		free(query);
+		g_free(base);
 		return -ENOMEM;
 	}
-	size = strlen(base) + 1 + len + 1;
-	out = malloc(size);
-	if (out)
-		snprintf(out, size, "%s?%s", base, query);
+	*url = g_strconcat(base, "?", query, NULL);
 	free(query);
-	if (!out)
-		return -ENOMEM;
-	*url = out;
+	g_free(base);
 	return 0;
 }
 
@@ -269,20 +266,6 @@ void oauth_tokens_clear(struct oauth_tokens *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The token endpoint's status as an outcome; see oauth.h. */
-static int token_status_errno(const struct http_response *resp)
-{
-	if (resp->status == 200)
-		return 0;
-	if (resp->status == 429 ||
-	    (resp->status == 403 && resp->body &&
-	     strncmp(resp->body, "Developer Over", 14) == 0))
-		return -EAGAIN;
-	if (resp->status >= 400 && resp->status < 500)
-		return -EACCES;
-	return -EIO;
-}
-
 static int token_request(const struct creds *c, const char *grant,
 			 const char *field, const char *value,
 			 struct oauth_tokens *t, char *why, size_t why_size)
@@ -295,12 +278,12 @@ static int token_request(const struct creds *c, const char *grant,
 	struct http_request req = { .method = "POST", .headers = headers,
 				    .ca_file = c->ca_file, .max_body = 1 << 20 };
 	struct http_response resp = { 0 };
-	char url[1024];
+	char *url = NULL;
 	char *form = NULL;
 	size_t len = 0;
 	int res;
 
-	res = ep_url(url, sizeof(url), c->api_url, c->env, "/oauth/token");
+	res = ep_url(c->api_url, c->env, "/oauth/token", &url);
 	if (res < 0)
 		return res;
 	if (form_add(&form, &len, "client_id", c->key) < 0 ||
@@ -317,9 +300,10 @@ static int token_request(const struct creds *c, const char *grant,
 	res = http_perform(&req, &resp);
 	if (res < 0) {
 		snprintf(why, why_size, "%s", resp.error);
+		http_response_free(&resp);
 		goto out_wipe;
 	}
-	res = token_status_errno(&resp);
+	res = answer_token_errno(resp.status, resp.body);
 	if (res == 0) {
 		res = oauth_parse_tokens(resp.body, resp.body_len, t);
 		if (res < 0)
@@ -334,6 +318,7 @@ out_wipe:
 		explicit_bzero(form, len);
 		free(form);
 	}
+	g_free(url);
 	return res;
 }
 

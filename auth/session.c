@@ -51,12 +51,16 @@
 
 #include <cjson/cJSON.h>
 
-#include "endpoint.h"
-#include "http.h"
+#include <glib.h>
+
+#include "auth/base/clock.h"
+#include "auth/net/answer.h"
+#include "auth/net/endpoint.h"
+#include "auth/net/http.h"
+#include "auth/net/pacer.h"
 #include "lock.h"
 #include "log.h"
 #include "oauth.h"
-#include "pacer.h"
 #include "session.h"
 
 #define LOCK_TIMEOUT_MS 60000
@@ -88,7 +92,7 @@ struct api {
 
 /* What one request needs, copied out of the environment under its lock. */
 struct ticket {
-	char url[2048];
+	char *url;
 	const char *env;		/* for the trace: api_env.name or the creds' */
 	const char *path;		/* for the trace: the caller's */
 	char *ca_file;
@@ -256,7 +260,7 @@ static void trace_token(const char *env, int res, const char *why,
 	if (retry > 0)
 		snprintf(again, sizeof(again), " (retry %d)", retry);
 	log_debug("%s: POST /oauth/token %s %.0f ms%s%s%s", env,
-		  res == 0 ? "200" : "failed", (pacer_now() - started) * 1000,
+		  res == 0 ? "200" : "failed", (clock_now() - started) * 1000,
 		  again, res < 0 ? ": " : "", res < 0 ? why : "");
 }
 
@@ -270,7 +274,7 @@ static int grant_with_retries(struct api_env *e, char *why, size_t why_size)
 	for (i = 0; i < REFRESH_ATTEMPTS; i++) {
 		if (i > 0)
 			usleep(250000u << (2 * (i - 1)));
-		started = pacer_now();
+		started = clock_now();
 		res = oauth_refresh(&e->creds, &t, why, why_size);
 		trace_token(e->name, res, why, started, i);
 		if (res == 0 || res == -EACCES)
@@ -375,6 +379,7 @@ static void ticket_clear(struct ticket *t)
 	creds_free_secret_string(t->bearer);
 	creds_free_secret_string(t->key);
 	free(t->ca_file);
+	g_free(t->url);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -387,7 +392,7 @@ static int ticket_fill(struct ticket *t, const struct creds *c,
 	memset(t, 0, sizeof(*t));
 	if (!c->access_token || strlen(c->access_token) > 4096)
 		return -EACCES;
-	res = ep_url(t->url, sizeof(t->url), c->api_url, c->env, path);
+	res = ep_url(c->api_url, c->env, path, &t->url);
 	if (res < 0)
 		return res;
 	t->env = c->env;
@@ -453,6 +458,7 @@ static int send_ticket(const struct ticket *t, const char *method,
 	res = http_perform(&req, &resp);
 	if (res < 0) {
 		snprintf(reply->error, sizeof(reply->error), "%s", resp.error);
+		http_response_free(&resp);
 		return res;
 	}
 	reply->status = resp.status;
@@ -462,34 +468,6 @@ static int send_ticket(const struct ticket *t, const char *method,
 	reply->rate_remaining = resp.rate_remaining;
 	reply->rate_reset = resp.rate_reset;
 	return 0;
-}
-
-static bool throttling(const struct api_reply *r)
-{
-	return r->status == 429 ||
-	       (r->status == 403 && r->body &&
-		strncmp(r->body, "Developer Over", 14) == 0);
-}
-
-static bool unreadable(const struct api_reply *r)
-{
-	cJSON *root;
-
-	if (r->status < 200 || r->status >= 300)
-		return false;
-	root = cJSON_ParseWithLength(r->body, r->len);
-	cJSON_Delete(root);
-	return root == NULL;
-}
-
-static void sleep_s(double seconds)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)seconds,
-		.tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9),
-	};
-
-	nanosleep(&ts, NULL);
 }
 
 /* One line of the call trace; next says what happens after it. */
@@ -513,7 +491,7 @@ static bool transient(int res, const struct api_reply *reply)
 {
 	if (res < 0)
 		return res != -EFBIG;	/* it would be as big again */
-	return reply->status >= 500 || unreadable(reply);
+	return answer_transient(reply->status, reply->body, reply->len);
 }
 
 /*
@@ -525,7 +503,7 @@ static bool transient(int res, const struct api_reply *reply)
 static int perform(struct api *api, const struct ticket *t, const char *method,
 		   const char *body, struct api_reply *reply)
 {
-	double deadline = pacer_now() + api->opts.read_timeout_s;
+	double deadline = clock_now() + api->opts.read_timeout_s;
 	double reserve = api->opts.read_timeout_s / 2 < TRANSFER_RESERVE_S ?
 			 api->opts.read_timeout_s / 2 : TRANSFER_RESERVE_S;
 	double backoff = BACKOFF_FIRST_S, pause, started, ms;
@@ -541,11 +519,11 @@ static int perform(struct api *api, const struct ticket *t, const char *method,
 				 api->opts.read_timeout_s);
 			return -EAGAIN;
 		}
-		started = pacer_now();
+		started = clock_now();
 		res = send_ticket(t, method, body, &api->opts, deadline - started,
 				  reply);
-		ms = (pacer_now() - started) * 1000;
-		if (res == 0 && throttling(reply)) {
+		ms = (clock_now() - started) * 1000;
+		if (res == 0 && answer_throttled(reply->status, reply->body)) {
 			trace_call(t, method, res, reply, ms, attempt, "; throttled");
 			if (t->pacer)
 				pacer_throttled(t->pacer, reply->retry_after);
@@ -557,7 +535,7 @@ static int perform(struct api *api, const struct ticket *t, const char *method,
 					reply->rate_reset);
 		pause = backoff * (0.5 + (double)random() / RAND_MAX);
 		if (!transient(res, reply) || failures++ >= api->opts.retries ||
-		    pacer_now() + pause > deadline) {
+		    clock_now() + pause > deadline) {
 			trace_call(t, method, res, reply, ms, attempt, "");
 			return res;
 		}
@@ -566,7 +544,7 @@ static int perform(struct api *api, const struct ticket *t, const char *method,
 		trace_call(t, method, res, reply, ms, attempt, next);
 		if (res == 0)
 			reply_reset(reply);
-		sleep_s(pause);
+		clock_sleep(pause);
 		backoff = backoff * 2 < BACKOFF_CAP_S ? backoff * 2 : BACKOFF_CAP_S;
 	}
 }
@@ -703,26 +681,10 @@ int api_pacing(struct api *api, const char *env, struct api_pacing *out)
 	return 0;
 }
 
-/* The one table from HTTP outcomes to errno; the default is EIO. */
+/* The one table from HTTP outcomes to errno (net/answer.c); default EIO. */
 int api_errno(long status, const char *body)
 {
-	if (status >= 200 && status < 300)
-		return 0;
-	switch (status) {
-	case 401:
-	case 421:
-		return -EACCES;
-	case 403:
-		if (body && strncmp(body, "Developer Over", 14) == 0)
-			return -EAGAIN;
-		return -EACCES;
-	case 404:
-		return -ENOENT;
-	case 429:
-		return -EAGAIN;
-	default:
-		return -EIO;
-	}
+	return answer_errno(status, body);
 }
 
 static char *json_string(const cJSON *obj, const char *name)
@@ -765,10 +727,10 @@ int api_whoami(const struct creds *c, char **name, char **type, char *why,
 	res = ticket_fill(&t, c, "/api/v2/me");
 	if (res < 0)
 		return res;
-	started = pacer_now();
+	started = clock_now();
 	res = send_ticket(&t, "GET", NULL, &defaults, defaults.read_timeout_s,
 			  &reply);
-	trace_call(&t, "GET", res, &reply, (pacer_now() - started) * 1000, 0, "");
+	trace_call(&t, "GET", res, &reply, (clock_now() - started) * 1000, 0, "");
 	ticket_clear(&t);
 	if (res < 0) {
 		snprintf(why, why_size, "%s", reply.error);

@@ -17,7 +17,7 @@
 
 #include "blob.h"
 #include "docs.h"
-#include "endpoint.h"
+#include "auth/net/endpoint.h"
 #include "index.h"
 #include "options.h"
 #include "session.h"

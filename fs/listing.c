@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "env.h"
-#include "http.h"
+#include "auth/net/http.h"
 #include "inval.h"
 #include "listing.h"
 #include "log.h"

@@ -7,10 +7,10 @@
 
 #include "cli.h"
 #include "cli_sync.h"
-#include "http.h"
+#include "auth/net/http.h"
 #include "log.h"
 #include "mount.h"
-#include "pacer.h"
+#include "auth/net/pacer.h"
 
 int main(int argc, char *argv[])
 {

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "endpoint.h"
+#include "auth/net/endpoint.h"
 #include "log.h"
 #include "options.h"
 

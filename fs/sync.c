@@ -38,7 +38,7 @@
 
 #include "env.h"
 #include "fsops.h"
-#include "http.h"
+#include "auth/net/http.h"
 #include "inval.h"
 #include "listing.h"
 #include "log.h"

@@ -2,10 +2,11 @@
  * endpoint.c - environment name validation and URL joining.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "endpoint.h"
+#include <glib.h>
+
+#include "auth/net/endpoint.h"
 
 bool ep_env_valid(const char *env)
 {
@@ -25,18 +26,16 @@ bool ep_env_valid(const char *env)
 }
 
 /*
- * Join api_url, the environment segment and path into buf without producing
- * "//": trailing slashes of api_url and leading slashes of path are folded.
- * Returns 0, -EINVAL for a bad environment, or -ENAMETOOLONG; buf is left
- * untouched on failure.
+ * Joins api_url, the environment segment and path without producing "//":
+ * trailing slashes of api_url and leading slashes of path are folded.
+ * Returns 0 with *url (free it with g_free()), or -EINVAL for a bad
+ * environment; *url is left untouched on failure.
  */
-int ep_url(char *buf, size_t size, const char *api_url, const char *env,
-	   const char *path)
+int ep_url(const char *api_url, const char *env, const char *path, char **url)
 {
 	size_t base_len = strlen(api_url);
 	const char *sep = "/";
 	const char *segment = env;
-	int len;
 
 	if (!ep_env_valid(env))
 		return -EINVAL;
@@ -46,11 +45,7 @@ int ep_url(char *buf, size_t size, const char *api_url, const char *env,
 		path++;
 	if (strcmp(env, "prod") == 0)
 		sep = segment = "";
-	len = snprintf(NULL, 0, "%.*s%s%s/%s", (int)base_len, api_url, sep,
-		       segment, path);
-	if (len < 0 || (size_t)len >= size)
-		return -ENAMETOOLONG;
-	snprintf(buf, size, "%.*s%s%s/%s", (int)base_len, api_url, sep, segment,
-		 path);
+	*url = g_strdup_printf("%.*s%s%s/%s", (int)base_len, api_url, sep,
+			       segment, path);
 	return 0;
 }

@@ -4,16 +4,14 @@
  * An environment is a short lowercase name (prod, prod2, qa4). Its base URL is
  * the API host plus "/{env}", except for prod, which has no segment.
  */
-#ifndef SPRINKLRFS_ENDPOINT_H
-#define SPRINKLRFS_ENDPOINT_H
+#ifndef SPRINKLRFS_NET_ENDPOINT_H
+#define SPRINKLRFS_NET_ENDPOINT_H
 
 #include <stdbool.h>
-#include <stddef.h>
 
 #define EP_ENV_MAX 32
 
 bool ep_env_valid(const char *env);
-int ep_url(char *buf, size_t size, const char *api_url, const char *env,
-	   const char *path);
+int ep_url(const char *api_url, const char *env, const char *path, char **url);
 
 #endif

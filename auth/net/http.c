@@ -31,20 +31,18 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
+#include <glib.h>
 
-#include "http.h"
+#include "auth/base/clock.h"
+#include "auth/net/http.h"
 
 #define HTTP_CONNECT_TIMEOUT_MS 10000L
 #define HTTP_TIMEOUT_DEFAULT_MS 60000L
 #define HTTP_LOW_SPEED_TIME_S 30L
 #define HTTP_BODY_INITIAL 16384u
-
-_Static_assert(sizeof(((struct http_response *)0)->error) >= CURL_ERROR_SIZE,
-	       "http_response.error must hold curl's error buffer");
 
 static CURLSH *http_share;
 static pthread_key_t http_handle_key;
@@ -229,19 +227,34 @@ static long http_parse_retry_after(const char *value)
 	when = curl_getdate(value, NULL);
 	if (when < 0)
 		return -1;
-	v = (long)(when - time(NULL));
+	v = (long)(when - clock_wall_ms() / 1000);
 	return v > 0 ? v : 0;
 }
 
-static void http_header_field(struct http_sink *sink, const char *name,
-			      const char *value)
+static bool http_header_is(const char *name, size_t len, const char *want)
 {
-	if (strcasecmp(name, "Retry-After") == 0)
+	return strlen(want) == len && g_ascii_strncasecmp(name, want, len) == 0;
+}
+
+static void http_header_field(struct http_sink *sink, const char *name,
+			      size_t name_len, const char *value)
+{
+	if (http_header_is(name, name_len, "Retry-After"))
 		sink->retry_after = http_parse_retry_after(value);
-	else if (strcasecmp(name, "X-RateLimit-Remaining") == 0)
+	else if (http_header_is(name, name_len, "X-RateLimit-Remaining"))
 		sink->rate_remaining = http_parse_seconds(value);
-	else if (strcasecmp(name, "X-RateLimit-Reset") == 0)
+	else if (http_header_is(name, name_len, "X-RateLimit-Reset"))
 		sink->rate_reset = http_parse_seconds(value);
+}
+
+/* A header's value without the blanks around it, as a new string. */
+static char *http_header_value(const char *start, const char *end)
+{
+	while (start < end && (*start == ' ' || *start == '\t'))
+		start++;
+	while (end > start && strchr(" \t\r\n", end[-1]))
+		end--;
+	return g_strndup(start, (gsize)(end - start));
 }
 
 /*
@@ -253,28 +266,19 @@ static size_t http_header(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct http_sink *sink = userp;
 	size_t n = size * nmemb;
-	char line[256];
-	char *colon, *value, *end;
+	const char *colon;
+	char *value;
 
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		sink->retry_after = sink->rate_remaining = sink->rate_reset = -1;
 		return n;
 	}
-	if (n >= sizeof(line))
-		return n;
-	memcpy(line, data, n);
-	line[n] = '\0';
-	colon = strchr(line, ':');
+	colon = memchr(data, ':', n);
 	if (!colon)
 		return n;
-	*colon = '\0';
-	value = colon + 1;
-	while (*value == ' ' || *value == '\t')
-		value++;
-	end = value + strlen(value);
-	while (end > value && strchr(" \t\r\n", end[-1]))
-		*--end = '\0';
-	http_header_field(sink, line, value);
+	value = http_header_value(colon + 1, data + n);
+	http_header_field(sink, data, (size_t)(colon - data), value);
+	g_free(value);
 	return n;
 }
 
@@ -433,16 +437,15 @@ static void http_sink_free(struct http_sink *sink)
 static void http_fail(struct http_response *resp, int err, CURLcode rc,
 		      const char *errbuf)
 {
-	memset(resp, 0, sizeof(*resp));
+	const char *text = strerror(-err);
+
 	if (errbuf && errbuf[0])
-		snprintf(resp->error, sizeof(resp->error), "%s", errbuf);
+		text = errbuf;
 	else if (rc != CURLE_OK)
-		snprintf(resp->error, sizeof(resp->error), "%s",
-			 curl_easy_strerror(rc));
-	else
-		snprintf(resp->error, sizeof(resp->error), "%s", strerror(-err));
+		text = curl_easy_strerror(rc);
+	memset(resp, 0, sizeof(*resp));
 	/* one line: curl's messages sometimes end in a newline */
-	resp->error[strcspn(resp->error, "\r\n")] = '\0';
+	resp->error = g_strndup(text, strcspn(text, "\r\n"));
 }
 
 static int http_collect(CURL *h, struct http_sink *sink,
@@ -494,7 +497,7 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 	err = http_set_options(h, req, &sink, headers, errbuf);
 	if (err)
 		goto out_free_headers;
-	/* the call trace is the callers' (session.c): they know what is secret */
+	/* the call trace is the callers' (auth/api): they know what is secret */
 	rc = curl_easy_perform(h);
 	err = http_curl_errno(rc, &sink);
 	if (!err)
@@ -519,6 +522,7 @@ void http_response_free(struct http_response *resp)
 		explicit_bzero(resp->body, resp->body_len);
 		free(resp->body);
 	}
+	g_free(resp->error);
 	memset(resp, 0, sizeof(*resp));
 }
 

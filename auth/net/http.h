@@ -5,9 +5,11 @@
  * thread exits); DNS and TLS sessions are shared between them, connections are
  * not (libcurl-thread(3)). http_global_init() runs once in main() before any
  * thread exists. The response body is wiped when freed: it may hold tokens.
+ * http_perform() fills the response, on failure its error only; free it
+ * with http_response_free() either way.
  */
-#ifndef SPRINKLRFS_HTTP_H
-#define SPRINKLRFS_HTTP_H
+#ifndef SPRINKLRFS_NET_HTTP_H
+#define SPRINKLRFS_NET_HTTP_H
 
 #include <stddef.h>
 
@@ -33,7 +35,7 @@ struct http_response {
 	long retry_after;		/* seconds, -1 when absent */
 	long rate_remaining;		/* X-RateLimit-Remaining, -1 when absent */
 	long rate_reset;		/* X-RateLimit-Reset (Unix s), -1 when absent */
-	char error[256];		/* transport error text, "" on success */
+	char *error;			/* transport error text, NULL on success */
 };
 
 int http_global_init(void);

@@ -1,7 +1,7 @@
 /*
  * pacer.c - sliding windows and server feedback per API key.
  *
- * Concurrency: the registry of pacers is a list under `registry_lock`;
+ * Concurrency: the registry of pacers is a hash table under `registry_lock`;
  * pacers are never freed before pacer_cleanup() at exit, so pointers stay
  * valid. Each pacer's windows, block and statistics are under its own
  * `lock`, which is never held while sleeping: a waiting thread computes when
@@ -14,11 +14,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
-#include <time.h>
 
-#include "pacer.h"
+#include <glib.h>
+
+#include "auth/base/clock.h"
+#include "auth/net/pacer.h"
 
 #define WINDOW_SECOND 1.15
 #define WINDOW_HOUR 3630.0
@@ -36,7 +38,6 @@ struct window {
 };
 
 struct pacer {
-	struct pacer *next;	/* immutable once linked */
 	char *key;
 	pthread_mutex_t lock;
 	struct window second;	/* protected by lock */
@@ -48,25 +49,16 @@ struct pacer {
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pacer *registry;	/* protected by registry_lock */
+/* key -> struct pacer; protected by registry_lock */
+static GHashTable *registry;
 
-double pacer_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int window_init(struct window *w, unsigned int cap, double span)
+static void window_init(struct window *w, unsigned int cap, double span)
 {
 	memset(w, 0, sizeof(*w));
 	w->cap = cap;
 	w->span = span;
-	if (cap == 0)
-		return 0;
-	w->stamps = calloc(cap, sizeof(*w->stamps));
-	return w->stamps ? 0 : -ENOMEM;
+	if (cap > 0)
+		w->stamps = g_new0(double, cap);
 }
 
 static void window_expire(struct window *w, double now)
@@ -96,21 +88,25 @@ static void window_record(struct window *w, double now)
 static struct pacer *pacer_new(const char *key, unsigned int per_second,
 			       unsigned int per_hour)
 {
-	struct pacer *p = calloc(1, sizeof(*p));
+	struct pacer *p = g_new0(struct pacer, 1);
 
-	if (!p)
-		return NULL;
-	p->key = strdup(key);
-	if (!p->key || window_init(&p->second, per_second, WINDOW_SECOND) < 0 ||
-	    window_init(&p->hour, per_hour, WINDOW_HOUR) < 0) {
-		free(p->second.stamps);
-		free(p->key);
-		free(p);
-		return NULL;
-	}
+	p->key = g_strdup(key);
+	window_init(&p->second, per_second, WINDOW_SECOND);
+	window_init(&p->hour, per_hour, WINDOW_HOUR);
 	pthread_mutex_init(&p->lock, NULL);
 	p->backoff = BACKOFF_FIRST;
 	return p;
+}
+
+static void pacer_free(gpointer data)
+{
+	struct pacer *p = data;
+
+	g_free(p->second.stamps);
+	g_free(p->hour.stamps);
+	g_free(p->key);
+	pthread_mutex_destroy(&p->lock);
+	g_free(p);
 }
 
 struct pacer *pacer_get(const char *key, unsigned int per_second,
@@ -119,15 +115,14 @@ struct pacer *pacer_get(const char *key, unsigned int per_second,
 	struct pacer *p;
 
 	pthread_mutex_lock(&registry_lock);
-	for (p = registry; p; p = p->next)
-		if (strcmp(p->key, key) == 0)
-			goto out_unlock;
-	p = pacer_new(key, per_second, per_hour);
-	if (p) {
-		p->next = registry;
-		registry = p;
+	if (!registry)
+		registry = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+						 pacer_free);
+	p = g_hash_table_lookup(registry, key);
+	if (!p) {
+		p = pacer_new(key, per_second, per_hour);
+		g_hash_table_insert(registry, p->key, p);
 	}
-out_unlock:
 	pthread_mutex_unlock(&registry_lock);
 	return p;
 }
@@ -139,16 +134,6 @@ static double max3(double a, double b, double c)
 	return m > c ? m : c;
 }
 
-static void sleep_for(double seconds)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)seconds,
-		.tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9),
-	};
-
-	nanosleep(&ts, NULL);
-}
-
 /*
  * Takes a slot for one call: 0, or -EAGAIN when none frees up before the
  * deadline (monotonic seconds).
@@ -156,11 +141,11 @@ static void sleep_for(double seconds)
 int pacer_acquire(struct pacer *p, double deadline)
 {
 	bool counted = false;
-	double now, at, start = pacer_now();
+	double now, at, start = clock_now();
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		now = pacer_now();
+		now = clock_now();
 		window_expire(&p->second, now);
 		window_expire(&p->hour, now);
 		at = max3(p->blocked_until, window_free_at(&p->second, now),
@@ -177,7 +162,7 @@ int pacer_acquire(struct pacer *p, double deadline)
 			counted = true;
 		}
 		pthread_mutex_unlock(&p->lock);
-		sleep_for(at - now < WAIT_STEP ? at - now : WAIT_STEP);
+		clock_sleep(at - now < WAIT_STEP ? at - now : WAIT_STEP);
 		pthread_mutex_lock(&p->lock);
 	}
 	window_record(&p->second, now);
@@ -187,21 +172,27 @@ int pacer_acquire(struct pacer *p, double deadline)
 	return 0;
 }
 
+/* Blocks the key until `pause` seconds from now, unless it is blocked longer. */
+static void pacer_block(struct pacer *p, double pause)
+{
+	double until = clock_now() + pause;
+
+	if (until > p->blocked_until)
+		p->blocked_until = until;
+}
+
 /* A throttling answer: block the key, for Retry-After or a growing backoff. */
 void pacer_throttled(struct pacer *p, long retry_after_s)
 {
-	double pause;
-
 	pthread_mutex_lock(&p->lock);
-	if (retry_after_s > 0)
-		pause = retry_after_s < BLOCK_CAP ? (double)retry_after_s : BLOCK_CAP;
-	else
-		pause = p->backoff;
-	if (retry_after_s <= 0)
+	if (retry_after_s > 0) {
+		pacer_block(p, retry_after_s < BLOCK_CAP ? (double)retry_after_s
+							 : BLOCK_CAP);
+	} else {
+		pacer_block(p, p->backoff);
 		p->backoff = p->backoff * 2 < BACKOFF_CAP ? p->backoff * 2
 							  : BACKOFF_CAP;
-	if (pacer_now() + pause > p->blocked_until)
-		p->blocked_until = pacer_now() + pause;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -213,11 +204,11 @@ void pacer_succeeded(struct pacer *p, long remaining, long reset_unix)
 	pthread_mutex_lock(&p->lock);
 	p->backoff = BACKOFF_FIRST;
 	if (remaining == 0 && reset_unix > 0) {
-		until = (double)(reset_unix - (long)time(NULL));
+		until = (double)(reset_unix - clock_wall_ms() / 1000);
 		if (until > BLOCK_CAP)
 			until = BLOCK_CAP;
-		if (until > 0 && pacer_now() + until > p->blocked_until)
-			p->blocked_until = pacer_now() + until;
+		if (until > 0)
+			pacer_block(p, until);
 	}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -225,26 +216,19 @@ void pacer_succeeded(struct pacer *p, long remaining, long reset_unix)
 void pacer_stats(struct pacer *p, struct pacer_stats *st)
 {
 	pthread_mutex_lock(&p->lock);
-	window_expire(&p->hour, pacer_now());
+	window_expire(&p->hour, clock_now());
 	st->calls_this_hour = p->hour.count;
 	st->waits = p->waits;
 	st->waited_s = p->waited;
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* At exit, after every thread that used a pacer is gone. */
 void pacer_cleanup(void)
 {
-	struct pacer *p, *next;
-
 	pthread_mutex_lock(&registry_lock);
-	for (p = registry; p; p = next) {
-		next = p->next;
-		free(p->second.stamps);
-		free(p->hour.stamps);
-		free(p->key);
-		pthread_mutex_destroy(&p->lock);
-		free(p);
-	}
+	if (registry)
+		g_hash_table_destroy(registry);
 	registry = NULL;
 	pthread_mutex_unlock(&registry_lock);
 }

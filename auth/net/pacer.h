@@ -5,12 +5,11 @@
  * using that key: sliding windows of calls per second and per hour, kept a
  * little under the limits, plus what the server says (Retry-After,
  * X-RateLimit-Remaining/Reset, throttling answers), which blocks the key for
- * a while. pacer_acquire() waits for a slot, but never past a deadline.
+ * a while. pacer_acquire() waits for a slot, but never past a deadline
+ * (clock_now() seconds).
  */
-#ifndef SPRINKLRFS_PACER_H
-#define SPRINKLRFS_PACER_H
-
-#include <stdint.h>
+#ifndef SPRINKLRFS_NET_PACER_H
+#define SPRINKLRFS_NET_PACER_H
 
 struct pacer;
 
@@ -26,7 +25,6 @@ int pacer_acquire(struct pacer *p, double deadline);
 void pacer_throttled(struct pacer *p, long retry_after_s);
 void pacer_succeeded(struct pacer *p, long remaining, long reset_unix);
 void pacer_stats(struct pacer *p, struct pacer_stats *st);
-double pacer_now(void);
 void pacer_cleanup(void);
 
 #endif
