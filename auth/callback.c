@@ -23,7 +23,7 @@
 #include <microhttpd.h>
 
 #include "callback.h"
-#include "creds.h"
+#include "auth/creds/creds.h"
 
 #define CB_MAX_CODE 4096
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "cli.h"
 #include "auth/net/endpoint.h"
 #include "log.h"
@@ -79,7 +81,7 @@ static int parse_option(struct cli_opts *o, int c)
 	case OPT_NO_BROWSER: o->no_browser = true; return 0;
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_STORE:
-		if (store_parse_kind(optarg, &o->store) == 0)
+		if (creds_backend_parse(optarg, &o->creds) == 0)
 			return 0;
 		log_error("--store takes keyring or file, not '%s'", optarg);
 		return -1;
@@ -135,26 +137,25 @@ static int need_one_env(const struct cli_opts *o)
 	return -1;
 }
 
-/* Only the store is read: no token is loaded, no call is made. */
+/* Only the credentials' list is read: no token is loaded, no call is made. */
 static int cli_list(const struct cli_opts *o)
 {
-	char **names = NULL;
-	size_t n = 0, i;
+	GStrv names = NULL;
 	int res;
 
 	if (o->n_envs > 0) {
 		log_error("auth list takes no environment (see sprinklrfs auth --help)");
 		return CLI_USAGE;
 	}
-	res = store_list(o->store, &names, &n);
+	res = creds_list(o->creds, &names);
 	if (res < 0) {
 		log_error("cannot list environments: %s",
-			  store_strerror(o->store, res));
+			  creds_strerror(o->creds, res));
 		return CLI_FAILED;
 	}
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; names[i]; i++)
 		printf("%s\n", names[i]);
-	store_list_free(names, n);
+	g_strfreev(names);
 	return CLI_OK;
 }
 
@@ -175,7 +176,7 @@ static const struct {
 int auth_main(int argc, char *argv[])
 {
 	struct cli_opts o = {
-		.store = STORE_KEYRING,
+		.creds = CREDS_KEYRING,
 		.timeout_s = 600,
 		.redirect_uri = OAUTH_DEFAULT_REDIRECT_URI,
 		.api_url = OAUTH_DEFAULT_API_URL,

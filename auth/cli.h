@@ -7,8 +7,7 @@
 
 #include <stdbool.h>
 
-#include "creds.h"
-#include "store.h"
+#include "auth/creds/backend.h"
 
 enum cli_status {
 	CLI_OK = 0,
@@ -26,7 +25,7 @@ struct cli_opts {
 	const char *redirect_uri;
 	const char *api_url;
 	const char *ca_file;
-	enum store_kind store;
+	enum creds_backend creds;	/* --store */
 	bool no_browser;
 	bool json;
 	int timeout_s;

@@ -111,10 +111,10 @@ static int verify_and_store(const struct cli_opts *o, struct creds *c,
 		log_error("%s: the new tokens do not work: %s", c->env, why);
 		return CLI_FAILED;
 	}
-	res = store_save(o->store, c);
+	res = creds_save(o->creds, c);
 	if (res < 0) {
 		log_error("%s: cannot store the credentials: %s", c->env,
-			  store_strerror(o->store, res));
+			  creds_strerror(o->creds, res));
 		return CLI_FAILED;
 	}
 	cli_format_time(c->expires_at, when, sizeof(when));

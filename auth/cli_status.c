@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <glib.h>
 
 #include "cli.h"
 #include "log.h"
@@ -46,7 +47,7 @@ void cli_format_time(int64_t t, char *buf, size_t size)
 
 static struct api *new_api(const struct cli_opts *o)
 {
-	struct api_options opts = API_OPTIONS_DEFAULT(o->store);
+	struct api_options opts = API_OPTIONS_DEFAULT(o->creds);
 	struct api *api = api_new(&opts);
 
 	if (!api)
@@ -64,7 +65,7 @@ static void check_env(struct api *api, const struct cli_opts *o,
 	if (res < 0) {
 		r->state = res == -ENOENT ? ENV_NOT_LOGGED_IN : ENV_STORE_ERROR;
 		snprintf(r->detail, sizeof(r->detail), "%s",
-			 res == -ENOENT ? "" : store_strerror(o->store, res));
+			 res == -ENOENT ? "" : creds_strerror(o->creds, res));
 		return;
 	}
 	res = api_call(api, r->env, "GET", "/api/v2/me", NULL, &reply);
@@ -102,13 +103,13 @@ static void print_line(const struct cli_opts *o, const struct env_report *r)
 		printf("%s: offline (%s), %s (%s), token valid until %s, last "
 		       "refresh %s, stored in %s\n", r->env, r->detail,
 		       r->info.user_name, r->info.user_type, expires, refreshed,
-		       store_kind_name(o->store));
+		       creds_backend_name(o->creds));
 		return;
 	case ENV_OK:
 		printf("%s: %s (%s), token valid until %s, last refresh %s, "
 		       "stored in %s\n", r->env, r->info.user_name,
 		       r->info.user_type, expires, refreshed,
-		       store_kind_name(o->store));
+		       creds_backend_name(o->creds));
 		return;
 	}
 }
@@ -132,7 +133,7 @@ static void add_json(cJSON *list, const struct cli_opts *o,
 	}
 	if (r->detail[0])
 		cJSON_AddStringToObject(item, "detail", r->detail);
-	cJSON_AddStringToObject(item, "store", store_kind_name(o->store));
+	cJSON_AddStringToObject(item, "store", creds_backend_name(o->creds));
 	cJSON_AddItemToArray(list, item);
 }
 
@@ -175,18 +176,19 @@ static int report_all(struct api *api, const struct cli_opts *o, char **envs,
 
 int cli_status(const struct cli_opts *o)
 {
-	char **stored = NULL;
+	GStrv stored = NULL;
 	size_t n = 0;
 	struct api *api;
 	int res;
 
 	if (o->n_envs == 0) {
-		res = store_list(o->store, &stored, &n);
+		res = creds_list(o->creds, &stored);
 		if (res < 0) {
 			log_error("cannot list environments: %s",
-				  store_strerror(o->store, res));
+				  creds_strerror(o->creds, res));
 			return CLI_FAILED;
 		}
+		n = g_strv_length(stored);
 		if (n == 0 && !o->json)
 			printf("no environments; log in with: sprinklrfs auth login ENV --key KEY\n");
 	}
@@ -196,7 +198,7 @@ int cli_status(const struct cli_opts *o)
 		res = report_all(api, o, stored ? stored : o->envs,
 				 stored ? n : (size_t)o->n_envs);
 	api_free(api);
-	store_list_free(stored, n);
+	g_strfreev(stored);
 	return res;
 }
 
@@ -224,11 +226,11 @@ int cli_refresh(const struct cli_opts *o)
 
 int cli_logout(const struct cli_opts *o)
 {
-	int res = store_delete(o->store, o->env);
+	int res = creds_delete(o->creds, o->env);
 
 	if (res < 0) {
 		log_error("%s: cannot remove the credentials: %s", o->env,
-			  store_strerror(o->store, res));
+			  creds_strerror(o->creds, res));
 		return CLI_FAILED;
 	}
 	printf("%s: logged out\n", o->env);

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "creds.h"
+#include "auth/creds/creds.h"
 
 #define OAUTH_DEFAULT_REDIRECT_URI "http://localhost:8123/sprinklr/callback"
 #define OAUTH_DEFAULT_API_URL "https://api3.sprinklr.com"

@@ -177,7 +177,7 @@ static int save_locked(struct api *api, struct api_env *e)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		res = store_save(api->opts.store, &e->creds);
+		res = creds_save(api->opts.creds, &e->creds);
 		if (res == 0)
 			break;
 		usleep(100000u << i);
@@ -186,7 +186,7 @@ static int save_locked(struct api *api, struct api_env *e)
 	if (res < 0)
 		log_error("%s: could not store the new tokens (%s); keeping them "
 			  "in memory and retrying on the next request",
-			  e->name, store_strerror(api->opts.store, res));
+			  e->name, creds_strerror(api->opts.creds, res));
 	return res;
 }
 
@@ -204,7 +204,7 @@ static int adopt_stored(struct api *api, struct api_env *e)
 
 	if (e->unsaved)
 		return 0;
-	res = store_load(api->opts.store, e->name, &stored);
+	res = creds_load(api->opts.creds, e->name, &stored);
 	if (res < 0)
 		return res;
 	if (stored.refresh_token && ours &&
@@ -226,11 +226,11 @@ static int load_locked(struct api *api, struct api_env *e, char *why,
 
 	if (e->loaded)
 		return 0;
-	res = store_load(api->opts.store, e->name, &e->creds);
+	res = creds_load(api->opts.creds, e->name, &e->creds);
 	if (res < 0) {
 		snprintf(why, why_size, "%s: %s", e->name,
 			 res == -ENOENT ? "not logged in; run: sprinklrfs auth login"
-				        : store_strerror(api->opts.store, res));
+				        : creds_strerror(api->opts.creds, res));
 		return res;
 	}
 	e->loaded = true;
@@ -307,7 +307,7 @@ static int refresh_locked(struct api *api, struct api_env *e,
 	if (res < 0) {
 		snprintf(why, why_size, "%s: cannot read the stored credentials "
 			 "before refreshing: %s", e->name,
-			 store_strerror(api->opts.store, res));
+			 creds_strerror(api->opts.creds, res));
 		res = -EIO;
 		goto out_release;
 	}
@@ -718,7 +718,7 @@ static int parse_me(const struct api_reply *reply, char **name, char **type)
 int api_whoami(const struct creds *c, char **name, char **type, char *why,
 	       size_t why_size)
 {
-	const struct api_options defaults = API_OPTIONS_DEFAULT(STORE_KEYRING);
+	const struct api_options defaults = API_OPTIONS_DEFAULT(CREDS_KEYRING);
 	struct api_reply reply = { 0 };
 	struct ticket t;
 	double started;

@@ -13,14 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "auth/creds/backend.h"
+#include "auth/creds/creds.h"
 
 #define API_REFRESH_MARGIN_DEFAULT 300
 
 struct api;
 
 struct api_options {
-	enum store_kind store;
+	enum creds_backend creds;	/* where credentials are kept */
 	int refresh_margin_s;	/* refresh this long before expiry */
 	unsigned int rate_per_second;	/* per API key; 0: unlimited */
 	unsigned int rate_per_hour;
@@ -31,8 +32,8 @@ struct api_options {
 	size_t max_body;
 };
 
-#define API_OPTIONS_DEFAULT(kind) { \
-	.store = (kind), .refresh_margin_s = API_REFRESH_MARGIN_DEFAULT, \
+#define API_OPTIONS_DEFAULT(backend) { \
+	.creds = (backend), .refresh_margin_s = API_REFRESH_MARGIN_DEFAULT, \
 	.rate_per_second = 10, .rate_per_hour = 1000, .read_timeout_s = 60, \
 	.retries = 4, .connect_timeout_s = 10, .stall_timeout_s = 30, \
 	.max_body = 64u << 20 }

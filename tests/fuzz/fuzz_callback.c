@@ -3,8 +3,8 @@
  * request itself is libmicrohttpd's to parse; what reaches us is a method, a
  * URL and the query arguments state, code and error, which cb_judge() turns
  * into a verdict. The redirect URI the listener serves comes from the user
- * or the store, so oauth_parse_redirect_uri() and oauth_check_api_url() get
- * the same input too.
+ * or the stored credentials, so oauth_parse_redirect_uri() and
+ * oauth_check_api_url() get the same input too.
  *
  * Input: lines "REDIRECT_URI\nMETHOD\nURL\nSTATE\nCODE\nERROR"; a missing line
  * is an absent argument (NULL). Checks: a code is only accepted on the

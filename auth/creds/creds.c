@@ -16,7 +16,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "creds.h"
+#include "auth/creds/creds.h"
 
 #define CREDS_VERSION 1
 /* 2^53: every integer below it is exact in a double */

@@ -1,5 +1,6 @@
 /*
- * test_store_file.c - the opt-in file store, in a throwaway XDG_CONFIG_HOME.
+ * test_creds_file.c - credentials kept in a file (the opt-in backend), in a
+ * throwaway XDG_CONFIG_HOME.
  */
 #include <assert.h>
 #include <dirent.h>
@@ -13,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
+#include <glib.h>
+
+#include "auth/creds/backend.h"
 
 static char root[PATH_MAX];
 static char dir[PATH_MAX];
@@ -33,34 +36,50 @@ static void make(struct creds *c, const char *env, const char *token)
 
 static void path_of(char *buf, size_t size, const char *name)
 {
-	assert((size_t)snprintf(buf, size, "%s/%s", dir, name) < size);
+	int n = snprintf(buf, size, "%s/%s", dir, name);
+
+	assert(n >= 0 && (size_t)n < size);
 }
 
 static void write_file(const char *name, const char *text, mode_t mode)
 {
 	char path[PATH_MAX];
 	FILE *f;
+	int res;
 
 	path_of(path, sizeof(path), name);
 	f = fopen(path, "w");
 	assert(f);
 	fputs(text, f);
 	fclose(f);
-	assert(chmod(path, mode) == 0);
+	res = chmod(path, mode);
+	assert(res == 0);
+}
+
+/* The permission bits of path; asserts that it exists. */
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+	int res = stat(path, &st);
+
+	assert(res == 0);
+	return st.st_mode & 0777;
 }
 
 static void test_save_load(void)
 {
 	struct creds c, got = { 0 };
 	char path[PATH_MAX];
-	struct stat st;
+	int res;
 
 	make(&c, "prod2", "a1");
-	assert(store_save(STORE_FILE, &c) == 0);
-	assert(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	res = creds_save(CREDS_FILE, &c);
+	assert(res == 0);
+	assert(mode_of(dir) == 0700);
 	path_of(path, sizeof(path), "prod2.json");
-	assert(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
-	assert(store_load(STORE_FILE, "prod2", &got) == 0);
+	assert(mode_of(path) == 0600);
+	res = creds_load(CREDS_FILE, "prod2", &got);
+	assert(res == 0);
 	assert(strcmp(got.access_token, "a1") == 0);
 	assert(strcmp(got.env, "prod2") == 0 && got.expires_at == 1800000000);
 	creds_clear(&got);
@@ -88,22 +107,27 @@ static void test_atomic_replace(void)
 	struct stat before, after;
 	char buf[4096];
 	ssize_t n;
-	int fd;
+	int fd, res;
 
 	path_of(path, sizeof(path), "prod2.json");
 	fd = open(path, O_RDONLY);
-	assert(fd >= 0 && fstat(fd, &before) == 0);
+	assert(fd >= 0);
+	res = fstat(fd, &before);
+	assert(res == 0);
 	make(&c, "prod2", "a2");
-	assert(store_save(STORE_FILE, &c) == 0);
+	res = creds_save(CREDS_FILE, &c);
+	assert(res == 0);
 	creds_clear(&c);
 	/* a new file took the name; a reader of the old one sees it whole */
-	assert(stat(path, &after) == 0 && after.st_ino != before.st_ino);
+	res = stat(path, &after);
+	assert(res == 0 && after.st_ino != before.st_ino);
 	n = read(fd, buf, sizeof(buf) - 1);
 	assert(n > 0);
 	buf[n] = '\0';
 	assert(strstr(buf, "\"access_token\":\"a1\""));
 	close(fd);
-	assert(store_load(STORE_FILE, "prod2", &got) == 0);
+	res = creds_load(CREDS_FILE, "prod2", &got);
+	assert(res == 0);
 	assert(strcmp(got.access_token, "a2") == 0);
 	creds_clear(&got);
 	assert(no_temp_files());
@@ -112,38 +136,54 @@ static void test_atomic_replace(void)
 static void test_list_delete(void)
 {
 	struct creds c;
-	char **envs = NULL;
-	size_t count = 0;
+	GStrv envs = NULL;
+	int res;
 
 	make(&c, "qa4", "q");
-	assert(store_save(STORE_FILE, &c) == 0);
+	res = creds_save(CREDS_FILE, &c);
+	assert(res == 0);
 	creds_clear(&c);
 	write_file("README.txt", "x", 0600);
 	write_file("Bad.json", "{}", 0600);
 	write_file(".prod.json.tmp-abcdef", "{}", 0600);
-	assert(store_list(STORE_FILE, &envs, &count) == 0);
-	assert(count == 2);
+	res = creds_list(CREDS_FILE, &envs);
+	assert(res == 0);
+	assert(g_strv_length(envs) == 2);
 	assert(strcmp(envs[0], "prod2") == 0 && strcmp(envs[1], "qa4") == 0);
-	store_list_free(envs, count);
+	g_strfreev(envs);
 
-	assert(store_delete(STORE_FILE, "qa4") == 0);
-	assert(store_delete(STORE_FILE, "qa4") == 0);
-	assert(store_load(STORE_FILE, "qa4", &c) == -ENOENT);
-	assert(store_delete(STORE_FILE, "../x") == -EINVAL);
-	assert(store_list(STORE_FILE, &envs, &count) == 0);
-	assert(count == 1 && strcmp(envs[0], "prod2") == 0);
-	store_list_free(envs, count);
+	res = creds_delete(CREDS_FILE, "qa4");
+	assert(res == 0);
+	res = creds_delete(CREDS_FILE, "qa4");
+	assert(res == 0);
+	res = creds_load(CREDS_FILE, "qa4", &c);
+	assert(res == -ENOENT);
+	res = creds_delete(CREDS_FILE, "../x");
+	assert(res == -EINVAL);
+	res = creds_list(CREDS_FILE, &envs);
+	assert(res == 0);
+	assert(g_strv_length(envs) == 1 && strcmp(envs[0], "prod2") == 0);
+	g_strfreev(envs);
 }
 
 static void expect_load_fails(const char *env, int want)
 {
 	struct creds c, before;
+	int res;
 
 	make(&c, "keep", "untouched");
 	before = c;
-	assert(store_load(STORE_FILE, env, &c) == want);
+	res = creds_load(CREDS_FILE, env, &c);
+	assert(res == want);
 	assert(memcmp(&c, &before, sizeof(c)) == 0);
 	creds_clear(&c);
+}
+
+static void set_mode(const char *path, mode_t mode)
+{
+	int res = chmod(path, mode);
+
+	assert(res == 0);
 }
 
 static void test_refuse_readable(void)
@@ -152,13 +192,13 @@ static void test_refuse_readable(void)
 	const char *msg;
 
 	path_of(path, sizeof(path), "prod2.json");
-	assert(chmod(path, 0644) == 0);
+	set_mode(path, 0644);
 	expect_load_fails("prod2", -EPERM);
-	msg = store_strerror(STORE_FILE, -EPERM);
+	msg = creds_strerror(CREDS_FILE, -EPERM);
 	assert(strstr(msg, path) && strstr(msg, "chmod 600"));
-	assert(chmod(path, 0640) == 0);
+	set_mode(path, 0640);
 	expect_load_fails("prod2", -EPERM);
-	assert(chmod(path, 0600) == 0);
+	set_mode(path, 0600);
 	expect_load_fails("nothere", -ENOENT);
 }
 
@@ -166,17 +206,24 @@ static void test_refuse_symlink(void)
 {
 	struct creds c;
 	char target[PATH_MAX], link[PATH_MAX];
+	int res;
 
 	/* a valid, private file that is reached through a symlink */
 	make(&c, "prod5", "t");
-	assert(store_save(STORE_FILE, &c) == 0);
+	res = creds_save(CREDS_FILE, &c);
+	assert(res == 0);
 	creds_clear(&c);
 	path_of(target, sizeof(target), "prod5.json");
 	path_of(link, sizeof(link), "prod6.json");
-	assert(rename(target, link) == 0);
-	assert(symlink(link, target) == 0);
+	res = rename(target, link);
+	assert(res == 0);
+	res = symlink(link, target);
+	assert(res == 0);
 	expect_load_fails("prod5", -EPERM);
-	assert(unlink(target) == 0 && unlink(link) == 0);
+	res = unlink(target);
+	assert(res == 0);
+	res = unlink(link);
+	assert(res == 0);
 }
 
 static void test_corrupt(void)
@@ -194,38 +241,44 @@ static void test_corrupt(void)
 
 static void test_home_fallback(void)
 {
-	char home[PATH_MAX], path[PATH_MAX + 64];
+	char *home = g_build_filename(root, "home", NULL);
+	char *path = g_build_filename(home, ".config", "sprinklrfs",
+				      "prod.json", NULL);
 	struct creds c;
-	struct stat st;
+	int res;
 
-	assert((size_t)snprintf(home, sizeof(home), "%s/home", root) <
-	       sizeof(home));
-	assert(mkdir(home, 0700) == 0);
+	res = mkdir(home, 0700);
+	assert(res == 0);
 	unsetenv("XDG_CONFIG_HOME");
 	setenv("HOME", home, 1);
 	make(&c, "prod", "h");
-	assert(store_save(STORE_FILE, &c) == 0);
+	res = creds_save(CREDS_FILE, &c);
+	assert(res == 0);
 	creds_clear(&c);
-	snprintf(path, sizeof(path), "%s/.config/sprinklrfs/prod.json", home);
-	assert(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	assert(mode_of(path) == 0600);
+	g_free(path);
+	g_free(home);
 }
 
 static void cleanup(void)
 {
-	char cmd[PATH_MAX + 16];
+	char *cmd = g_strdup_printf("rm -rf '%s'", root);
+	int res = system(cmd);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert(system(cmd) == 0);
+	assert(res == 0);
+	g_free(cmd);
 }
 
 int main(void)
 {
-	char tmpl[] = "/tmp/test_store_file.XXXXXX";
+	char tmpl[] = "/tmp/test_creds_file.XXXXXX";
+	char *made = mkdtemp(tmpl);
+	int n;
 
-	assert(mkdtemp(tmpl));
-	snprintf(root, sizeof(root), "%s", tmpl);
-	assert((size_t)snprintf(dir, sizeof(dir), "%s/sprinklrfs", root) <
-	       sizeof(dir));
+	assert(made);
+	snprintf(root, sizeof(root), "%s", made);
+	n = snprintf(dir, sizeof(dir), "%s/sprinklrfs", root);
+	assert(n >= 0 && (size_t)n < sizeof(dir));
 	setenv("XDG_CONFIG_HOME", root, 1);
 
 	test_save_load();
@@ -236,6 +289,6 @@ int main(void)
 	test_corrupt();
 	test_home_fallback();
 	cleanup();
-	printf("test_store_file: ok\n");
+	printf("test_creds_file: ok\n");
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * store_keyring.c - credentials in the Secret Service, through libsecret.
+ * keyring.c - credentials in the Secret Service, through libsecret.
  *
  * One item per environment, found by the attributes service=sprinklrfs and
  * env=NAME; its secret is the creds JSON, so one store replaces everything at
@@ -11,29 +11,31 @@
  * A keyring daemon that stopped answering, or that sits on an unlock prompt
  * nobody will ever see, would hang a read in the filesystem forever. So every
  * libsecret call runs under a watchdog: kr_call_begin() makes a GCancellable
- * and starts a thread that sleeps on a condition variable until the call's
- * deadline; if the call has not finished by then, the watchdog cancels it and
- * the call fails with -ETIMEDOUT. kr_call_end() wakes the watchdog and joins
- * it. All of that state lives in a struct kr_call on the caller's stack, so
- * calls from several threads at once share nothing of ours; libsecret's
- * synchronous API is itself safe to use from several threads.
+ * and starts a worker thread (base/worker.h) whose first tick comes at the
+ * call's deadline; if the call has not finished by then, the tick cancels it
+ * and the call fails with -ETIMEDOUT. kr_call_end() marks the call done and
+ * stops the worker, which waits for a tick in progress. `done` and `fired`
+ * are under the call's `lock`, so a tick and the end of the call agree on
+ * whether the call timed out. All of that state lives in a struct kr_call on
+ * the caller's stack, so calls from several threads at once share nothing of
+ * ours; libsecret's synchronous API is itself safe to use from several
+ * threads.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <gio/gio.h>
 #include <glib.h>
 #include <libsecret/secret.h>
 
-#include "log.h"
-#include "store.h"
-#include "store_backend.h"
+#include "auth/base/log.h"
+#include "auth/base/worker.h"
+#include "auth/creds/creds.h"
+#include "auth/creds/keyring.h"
+#include "auth/net/endpoint.h"
 
 #define KR_SERVICE "sprinklrfs"
 #define KR_BUS_NAME "org.freedesktop.secrets"
@@ -53,12 +55,10 @@ static const SecretSchema kr_schema = {
 /* One bounded libsecret call. */
 struct kr_call {
 	GCancellable *cancellable;
-	pthread_mutex_t mutex;
-	pthread_cond_t cond;		/* signalled when done turns true */
-	bool done;			/* protected by mutex */
-	bool fired;			/* protected by mutex */
-	struct timespec deadline;	/* CLOCK_MONOTONIC */
-	pthread_t watchdog;
+	GMutex lock;
+	bool done;			/* protected by lock */
+	bool fired;			/* protected by lock */
+	struct worker *watchdog;
 };
 
 static long kr_timeout_ms(void)
@@ -76,21 +76,19 @@ static long kr_timeout_ms(void)
 	return ms;
 }
 
-static void *kr_watchdog(void *arg)
+/* The watchdog's tick: the deadline has come. */
+static void kr_watchdog(void *arg)
 {
 	struct kr_call *call = arg;
-	bool fire = false;
+	bool fire;
 
-	pthread_mutex_lock(&call->mutex);
-	while (!call->done && !fire)
-		fire = pthread_cond_timedwait(&call->cond, &call->mutex,
-					      &call->deadline) == ETIMEDOUT &&
-		       !call->done;
-	call->fired = fire;
-	pthread_mutex_unlock(&call->mutex);
+	g_mutex_lock(&call->lock);
+	fire = !call->done && !call->fired;
+	if (fire)
+		call->fired = true;
+	g_mutex_unlock(&call->lock);
 	if (fire)
 		g_cancellable_cancel(call->cancellable);
-	return NULL;
 }
 
 /* Without a session bus GIO would try to autolaunch one: say so instead. */
@@ -98,28 +96,18 @@ static bool kr_bus_configured(void)
 {
 	const char *address = getenv("DBUS_SESSION_BUS_ADDRESS");
 	const char *runtime = getenv("XDG_RUNTIME_DIR");
-	char path[4096];
 	struct stat st;
+	char *path;
+	bool found;
 
 	if (address && *address)
 		return true;
 	if (!runtime || runtime[0] != '/')
 		return false;
-	if ((size_t)snprintf(path, sizeof(path), "%s/bus", runtime) >=
-	    sizeof(path))
-		return false;
-	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
-static void kr_deadline(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
+	path = g_build_filename(runtime, "bus", NULL);
+	found = stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	g_free(path);
+	return found;
 }
 
 /*
@@ -155,27 +143,16 @@ static int kr_call_end(struct kr_call *call, GError *error);
 
 static int kr_watchdog_start(struct kr_call *call)
 {
-	pthread_condattr_t attr;
-	int err;
-
 	memset(call, 0, sizeof(*call));
-	pthread_mutex_init(&call->mutex, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&call->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	kr_deadline(&call->deadline, kr_timeout_ms());
+	g_mutex_init(&call->lock);
 	call->cancellable = g_cancellable_new();
-	err = -pthread_create(&call->watchdog, NULL, kr_watchdog, call);
-	if (err)
-		goto out_destroy;
-	return 0;
-
-out_destroy:
+	call->watchdog = worker_start("kr-watchdog", kr_watchdog, call,
+				      kr_timeout_ms() / 1000.0);
+	if (call->watchdog)
+		return 0;
 	g_object_unref(call->cancellable);
-	pthread_cond_destroy(&call->cond);
-	pthread_mutex_destroy(&call->mutex);
-	return err;
+	g_mutex_clear(&call->lock);
+	return -EAGAIN;
 }
 
 /*
@@ -247,23 +224,19 @@ static int kr_errno(const GError *error)
 /* Stop the watchdog; returns 0, or error (which it frees) as an errno. */
 static int kr_call_end(struct kr_call *call, GError *error)
 {
-	bool fired;
 	int err = 0;
 
-	pthread_mutex_lock(&call->mutex);
+	g_mutex_lock(&call->lock);
 	call->done = true;
-	pthread_cond_signal(&call->cond);
-	pthread_mutex_unlock(&call->mutex);
-	pthread_join(call->watchdog, NULL);
-	fired = call->fired;
+	g_mutex_unlock(&call->lock);
+	worker_stop(call->watchdog);
 	if (error) {
-		err = fired ? -ETIMEDOUT : kr_errno(error);
+		err = call->fired ? -ETIMEDOUT : kr_errno(error);
 		log_debug("keyring: %s", error->message);
 		g_error_free(error);
 	}
 	g_object_unref(call->cancellable);
-	pthread_cond_destroy(&call->cond);
-	pthread_mutex_destroy(&call->mutex);
+	g_mutex_clear(&call->lock);
 	return err;
 }
 
@@ -304,21 +277,16 @@ int kr_load(const char *env, struct creds *out)
 	return err;
 }
 
-int kr_save(const struct creds *c)
+static int kr_store(const struct creds *c, const char *json)
 {
-	char label[64];
-	char *json = NULL;
+	char *label = g_strdup_printf("sprinklrfs: %s", c->env);
 	struct kr_call call;
 	GError *error = NULL;
 	gboolean stored;
-	int err = creds_to_json(c, &json);
+	int err = kr_call_begin(&call);
 
 	if (err)
-		return err;
-	err = kr_call_begin(&call);
-	if (err)
-		goto out_free_json;
-	snprintf(label, sizeof(label), "sprinklrfs: %s", c->env);
+		goto out_free_label;
 	stored = secret_password_store_sync(&kr_schema, SECRET_COLLECTION_DEFAULT,
 					    label, json, call.cancellable,
 					    &error, "service", KR_SERVICE,
@@ -327,7 +295,19 @@ int kr_save(const struct creds *c)
 	/* no error but not stored: an unlock prompt was dismissed */
 	if (!err && !stored)
 		err = -EACCES;
-out_free_json:
+out_free_label:
+	g_free(label);
+	return err;
+}
+
+int kr_save(const struct creds *c)
+{
+	char *json = NULL;
+	int err = creds_to_json(c, &json);
+
+	if (err)
+		return err;
+	err = kr_store(c, json);
 	creds_free_secret_string(json);
 	return err;
 }
@@ -346,47 +326,23 @@ int kr_delete(const char *env)
 	return kr_call_end(&call, error);
 }
 
-/* The env attribute of one item, copied; *env is NULL when it is not ours. */
-static int kr_item_env(SecretItem *item, char **env)
+/* Adds the env attribute of each item that is ours. */
+static void kr_collect(GList *items, GPtrArray *envs)
 {
-	GHashTable *attrs = secret_item_get_attributes(item);
-	const char *value = attrs ? g_hash_table_lookup(attrs, "env") : NULL;
-	int err = 0;
-
-	*env = NULL;
-	if (ep_env_valid(value)) {
-		*env = strdup(value);
-		if (!*env)
-			err = -ENOMEM;
-	}
-	if (attrs)
-		g_hash_table_unref(attrs);
-	return err;
-}
-
-static int kr_collect(GList *items, char ***envs, size_t *count)
-{
-	size_t n = 0, cap = g_list_length(items);
-	char **found = calloc(cap ? cap : 1, sizeof(*found));
-
-	if (!found)
-		return -ENOMEM;
 	for (GList *l = items; l; l = l->next) {
-		char *env;
+		GHashTable *attrs = secret_item_get_attributes(l->data);
+		const char *value;
 
-		if (kr_item_env(l->data, &env)) {
-			store_list_free(found, n);
-			return -ENOMEM;
-		}
-		if (env)
-			found[n++] = env;
+		if (!attrs)
+			continue;
+		value = g_hash_table_lookup(attrs, "env");
+		if (ep_env_valid(value))
+			g_ptr_array_add(envs, g_strdup(value));
+		g_hash_table_unref(attrs);
 	}
-	*count = store_envs_normalize(found, n);
-	*envs = found;
-	return 0;
 }
 
-int kr_list(char ***envs, size_t *count)
+int kr_list(GPtrArray *envs)
 {
 	struct kr_call call;
 	GError *error = NULL;
@@ -404,7 +360,7 @@ int kr_list(char ***envs, size_t *count)
 	g_hash_table_unref(attrs);
 	err = kr_call_end(&call, error);
 	if (!err)
-		err = kr_collect(items, envs, count);
+		kr_collect(items, envs);
 	g_list_free_full(items, g_object_unref);
 	return err;
 }

@@ -2,12 +2,12 @@
  * creds.h - the credentials of one environment and their serialized form.
  *
  * Everything sprinklrfs knows about an environment travels as one JSON
- * document (the keyring item's secret, or the file store's content), so one
+ * document (the keyring item's secret, or the credentials file), so one
  * write updates all of it at once. Strings are heap-owned; creds_clear() wipes
  * and frees them and accepts a zeroed or already cleared struct.
  */
-#ifndef SPRINKLRFS_CREDS_H
-#define SPRINKLRFS_CREDS_H
+#ifndef SPRINKLRFS_CREDS_CREDS_H
+#define SPRINKLRFS_CREDS_CREDS_H
 
 #include <stdbool.h>
 #include <stddef.h>

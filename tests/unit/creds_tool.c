@@ -1,16 +1,18 @@
 /*
- * store_tool.c - drive a credential store from the command line, for tests.
+ * creds_tool.c - drive where credentials are kept (auth/creds/backend.h) from
+ * the command line, for tests. --store names the backend, as it does for
+ * `sprinklrfs auth`.
  *
- *   store_tool [--store=keyring|file] save         creds JSON on stdin
- *   store_tool [--store=keyring|file] load ENV     creds JSON on stdout
- *   store_tool [--store=keyring|file] list         one env per line
- *   store_tool [--store=keyring|file] delete ENV
- *   store_tool [--store=keyring|file] load-threads ENV N   N loads at once
+ *   creds_tool [--store=keyring|file] save         creds JSON on stdin
+ *   creds_tool [--store=keyring|file] load ENV     creds JSON on stdout
+ *   creds_tool [--store=keyring|file] list         one env per line
+ *   creds_tool [--store=keyring|file] delete ENV
+ *   creds_tool [--store=keyring|file] load-threads ENV N   N loads at once
  *
- * STORE_TOOL_DEBUG=1 in the environment turns on debug logging.
+ * CREDS_TOOL_DEBUG=1 in the environment turns on debug logging.
  *
  * Exit status: 0, the errno of a failure (ENOENT, EHOSTDOWN, ...) with a line
- * "store_tool: ERRNONAME: message" on stderr, or 64 for a usage error.
+ * "creds_tool: ERRNONAME: message" on stderr, or 64 for a usage error.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "store.h"
+#include <glib.h>
+
+#include "auth/base/log.h"
+#include "auth/creds/backend.h"
 
 #define TOOL_MAX_INPUT (1u << 20)
 #define TOOL_USAGE 64
@@ -41,7 +45,7 @@ static int tool_read_stdin(char **out, size_t *len)
 	return 0;
 }
 
-static int tool_save(enum store_kind kind)
+static int tool_save(enum creds_backend backend)
 {
 	struct creds c = { 0 };
 	char *input = NULL;
@@ -54,16 +58,16 @@ static int tool_save(enum store_kind kind)
 	explicit_bzero(input, len);
 	free(input);
 	if (!err)
-		err = store_save(kind, &c);
+		err = creds_save(backend, &c);
 	creds_clear(&c);
 	return err;
 }
 
-static int tool_load(enum store_kind kind, const char *env)
+static int tool_load(enum creds_backend backend, const char *env)
 {
 	struct creds c = { 0 };
 	char *json = NULL;
-	int err = store_load(kind, env, &c);
+	int err = creds_load(backend, env, &c);
 
 	if (!err)
 		err = creds_to_json(&c, &json);
@@ -74,22 +78,21 @@ static int tool_load(enum store_kind kind, const char *env)
 	return err;
 }
 
-static int tool_list(enum store_kind kind)
+static int tool_list(enum creds_backend backend)
 {
-	char **envs = NULL;
-	size_t count = 0;
-	int err = store_list(kind, &envs, &count);
+	GStrv envs = NULL;
+	int err = creds_list(backend, &envs);
 
 	if (err)
 		return err;
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; envs[i]; i++)
 		printf("%s\n", envs[i]);
-	store_list_free(envs, count);
+	g_strfreev(envs);
 	return 0;
 }
 
 struct tool_job {
-	enum store_kind kind;
+	enum creds_backend backend;
 	const char *env;
 	pthread_t thread;
 	int err;
@@ -100,13 +103,13 @@ static void *tool_load_job(void *arg)
 	struct tool_job *job = arg;
 	struct creds c = { 0 };
 
-	job->err = store_load(job->kind, job->env, &c);
+	job->err = creds_load(job->backend, job->env, &c);
 	creds_clear(&c);
 	return NULL;
 }
 
 /* Loads from n threads at once; the first failure is the result. */
-static int tool_load_threads(enum store_kind kind, const char *env,
+static int tool_load_threads(enum creds_backend backend, const char *env,
 			     const char *n_text)
 {
 	struct tool_job jobs[64];
@@ -117,7 +120,7 @@ static int tool_load_threads(enum store_kind kind, const char *env,
 	if (*end || n < 1 || n > 64)
 		return 1;
 	for (long i = 0; i < n; i++) {
-		jobs[i] = (struct tool_job){ .kind = kind, .env = env };
+		jobs[i] = (struct tool_job){ .backend = backend, .env = env };
 		if (pthread_create(&jobs[i].thread, NULL, tool_load_job,
 				   &jobs[i]) != 0) {
 			n = i;
@@ -132,53 +135,53 @@ static int tool_load_threads(enum store_kind kind, const char *env,
 	return err;
 }
 
-static int tool_run(enum store_kind kind, int argc, char **argv)
+static int tool_run(enum creds_backend backend, int argc, char **argv)
 {
 	const char *cmd = argv[0];
 
 	if (strcmp(cmd, "save") == 0 && argc == 1)
-		return tool_save(kind);
+		return tool_save(backend);
 	if (strcmp(cmd, "load") == 0 && argc == 2)
-		return tool_load(kind, argv[1]);
+		return tool_load(backend, argv[1]);
 	if (strcmp(cmd, "list") == 0 && argc == 1)
-		return tool_list(kind);
+		return tool_list(backend);
 	if (strcmp(cmd, "load-threads") == 0 && argc == 3)
-		return tool_load_threads(kind, argv[1], argv[2]);
+		return tool_load_threads(backend, argv[1], argv[2]);
 	if (strcmp(cmd, "delete") == 0 && argc == 2)
-		return store_delete(kind, argv[1]);
+		return creds_delete(backend, argv[1]);
 	return 1;
 }
 
 static int tool_usage(void)
 {
-	fprintf(stderr, "usage: store_tool [--store=keyring|file] "
+	fprintf(stderr, "usage: creds_tool [--store=keyring|file] "
 		"save | load ENV | list | delete ENV\n");
 	return TOOL_USAGE;
 }
 
 int main(int argc, char **argv)
 {
-	enum store_kind kind = STORE_KEYRING;
+	enum creds_backend backend = CREDS_KEYRING;
 	const char *name;
 	int err;
 
-	if (getenv("STORE_TOOL_DEBUG"))
+	if (getenv("CREDS_TOOL_DEBUG"))
 		log_set_level(LOG_LEVEL_DEBUG);
 	if (argc > 1 && strncmp(argv[1], "--store=", 8) == 0) {
-		if (store_parse_kind(argv[1] + 8, &kind))
+		if (creds_backend_parse(argv[1] + 8, &backend))
 			return tool_usage();
 		argc--;
 		argv++;
 	}
 	if (argc < 2)
 		return tool_usage();
-	err = tool_run(kind, argc - 1, argv + 1);
+	err = tool_run(backend, argc - 1, argv + 1);
 	if (err == 1)
 		return tool_usage();
 	if (!err)
 		return 0;
 	name = strerrorname_np(-err);
-	fprintf(stderr, "store_tool: %s: %s\n", name ? name : "?",
-		store_strerror(kind, err));
+	fprintf(stderr, "creds_tool: %s: %s\n", name ? name : "?",
+		creds_strerror(backend, err));
 	return -err;
 }
