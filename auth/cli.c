@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "auth/net/endpoint.h"
 #include "log.h"
-#include "oauth.h"
+#include "auth/oauth/oauth.h"
 
 void auth_usage(void)
 {

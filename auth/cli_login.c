@@ -14,11 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "callback.h"
+#include <glib.h>
+
+#include "auth/base/msg.h"
+#include "auth/oauth/callback.h"
+#include "auth/oauth/oauth.h"
+#include "auth/oauth/prompt.h"
 #include "cli.h"
 #include "log.h"
-#include "oauth.h"
-#include "prompt.h"
 #include "session.h"
 
 extern char **environ;
@@ -46,6 +49,7 @@ static int creds_from_opts(const struct cli_opts *o, struct creds *c)
 			  OAUTH_DEFAULT_REDIRECT_URI);
 		return -EINVAL;
 	}
+	oauth_redirect_clear(&r);
 	if (oauth_check_api_url(o->api_url) < 0) {
 		log_error("API URL '%s' is not usable: it must be https:// "
 			  "(http:// only for a loopback host)", o->api_url);
@@ -127,28 +131,30 @@ static void explain_grant_error(const char *env, int res, const char *why)
 {
 	if (res == -EACCES)
 		log_error("%s: Sprinklr rejected the authorization (%s); check the "
-			  "key, secret and redirect URI, and log in again", env, why);
+			  "key, secret and redirect URI, and log in again", env,
+			  msg_text(why));
 	else
-		log_error("%s: cannot get tokens from Sprinklr: %s", env, why);
+		log_error("%s: cannot get tokens from Sprinklr: %s", env,
+			  msg_text(why));
 }
 
 static int wait_for_code(const struct cli_opts *o, const struct creds *c,
 			 char **code)
 {
-	struct oauth_redirect r;
+	struct oauth_redirect r = { 0 };
 	struct cb_server *srv;
-	char state[64], why[256] = "";
-	char *url = NULL;
+	char state[OAUTH_STATE_SIZE];
+	char *url = NULL, *why = NULL;
 	int res;
 
-	oauth_parse_redirect_uri(c->redirect_uri, &r);
-	if (oauth_new_state(state, sizeof(state)) < 0)
+	if (oauth_new_state(state) < 0 ||
+	    oauth_parse_redirect_uri(c->redirect_uri, &r) < 0)
 		return -EIO;
 	res = cb_listen(&r, state, &srv);
 	if (res < 0) {
 		log_error("cannot listen on %s port %u for the login callback: %s",
 			  r.host, r.port, strerror(-res));
-		return res;
+		goto out_clear_redirect;
 	}
 	res = oauth_authorize_url(c, state, &url);
 	if (res < 0)
@@ -157,15 +163,19 @@ static int wait_for_code(const struct cli_opts *o, const struct creds *c,
 	       c->env, url);
 	fflush(stdout);
 	open_browser(o, url);
-	res = cb_wait(srv, o->timeout_s, code, why, sizeof(why));
+	res = cb_wait(srv, o->timeout_s, code, &why);
 	if (res == -ETIMEDOUT)
 		log_error("%s: no authorization arrived within %d seconds",
 			  c->env, o->timeout_s);
 	else if (res == -EACCES)
-		log_error("%s: Sprinklr did not grant access: %s", c->env, why);
+		log_error("%s: Sprinklr did not grant access: %s", c->env,
+			  msg_text(why));
 out_close:
-	free(url);
+	g_free(why);
+	g_free(url);
 	cb_close(srv);
+out_clear_redirect:
+	oauth_redirect_clear(&r);
 	return res;
 }
 
@@ -173,8 +183,7 @@ int cli_login(const struct cli_opts *o)
 {
 	struct oauth_tokens t = { 0 };
 	struct creds c = { 0 };
-	char why[256] = "";
-	char *code = NULL;
+	char *code = NULL, *why = NULL;
 	int res = CLI_FAILED;
 	int grant;
 
@@ -185,7 +194,7 @@ int cli_login(const struct cli_opts *o)
 	if (read_secret("application secret", &c.secret) < 0 ||
 	    wait_for_code(o, &c, &code) < 0)
 		goto out_clear;
-	grant = oauth_exchange_code(&c, code, &t, why, sizeof(why));
+	grant = oauth_exchange_code(&c, code, &t, &why);
 	if (grant < 0) {
 		explain_grant_error(c.env, grant, why);
 		goto out_clear;
@@ -193,6 +202,7 @@ int cli_login(const struct cli_opts *o)
 	apply_tokens(&c, &t);
 	res = verify_and_store(o, &c, "logged in");
 out_clear:
+	g_free(why);
 	creds_free_secret_string(code);
 	oauth_tokens_clear(&t);
 	creds_clear(&c);
@@ -203,7 +213,7 @@ out_clear:
 static int import_verify(struct creds *c)
 {
 	struct oauth_tokens t = { 0 };
-	char *name = NULL, *type = NULL;
+	char *name = NULL, *type = NULL, *grant_why = NULL;
 	char why[256] = "";
 	int res;
 
@@ -212,9 +222,10 @@ static int import_verify(struct creds *c)
 	free(type);
 	if (res != -EACCES)
 		return 0;
-	res = oauth_refresh(c, &t, why, sizeof(why));
+	res = oauth_refresh(c, &t, &grant_why);
 	if (res < 0) {
-		explain_grant_error(c->env, res, why);
+		explain_grant_error(c->env, res, grant_why);
+		g_free(grant_why);
 		return res;
 	}
 	creds_free_secret_string(c->access_token);

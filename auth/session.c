@@ -54,13 +54,14 @@
 #include <glib.h>
 
 #include "auth/base/clock.h"
+#include "auth/base/msg.h"
 #include "auth/net/answer.h"
 #include "auth/net/endpoint.h"
 #include "auth/net/http.h"
 #include "auth/net/pacer.h"
 #include "lock.h"
 #include "log.h"
-#include "oauth.h"
+#include "auth/oauth/oauth.h"
 #include "session.h"
 
 #define LOCK_TIMEOUT_MS 60000
@@ -267,6 +268,7 @@ static void trace_token(const char *env, int res, const char *why,
 static int grant_with_retries(struct api_env *e, char *why, size_t why_size)
 {
 	struct oauth_tokens t = { 0 };
+	char *reason = NULL;
 	double started;
 	int res = -EIO;
 	int i;
@@ -275,7 +277,8 @@ static int grant_with_retries(struct api_env *e, char *why, size_t why_size)
 		if (i > 0)
 			usleep(250000u << (2 * (i - 1)));
 		started = clock_now();
-		res = oauth_refresh(&e->creds, &t, why, why_size);
+		res = oauth_refresh(&e->creds, &t, &reason);
+		snprintf(why, why_size, "%s", msg_text(reason));
 		trace_token(e->name, res, why, started, i);
 		if (res == 0 || res == -EACCES)
 			break;
@@ -283,6 +286,7 @@ static int grant_with_retries(struct api_env *e, char *why, size_t why_size)
 	if (res == 0)
 		apply_tokens(e, &t);
 	oauth_tokens_clear(&t);
+	g_free(reason);
 	return res;
 }
 

@@ -13,30 +13,33 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <microhttpd.h>
 
-#include "callback.h"
+#include "auth/base/clock.h"
+#include "auth/base/msg.h"
 #include "auth/creds/creds.h"
+#include "auth/oauth/callback.h"
 
 #define CB_MAX_CODE 4096
+/* the provider's error= is shown to people: its first bytes are enough */
+#define CB_MAX_PROVIDER_ERROR 100
 
 struct cb_server {
 	struct MHD_Daemon *daemons[2];
-	char path[256];
-	char state[128];
+	char *path;
+	char *state;
 	pthread_mutex_t lock;
-	pthread_cond_t done;
+	pthread_cond_t done;	/* monotonic (clock_cond_init) */
 	int finished;		/* protected by lock */
 	int delivered;		/* protected by lock: its page went out */
 	char *code;		/* protected by lock */
-	char provider_error[128];	/* protected by lock */
+	char *provider_error;	/* protected by lock */
 };
 
 static const char page_ok[] =
@@ -116,8 +119,8 @@ static const char *settle(struct cb_server *srv, const char *code,
 	if (!srv->finished) {
 		*con_cls = srv;
 		if (error) {
-			snprintf(srv->provider_error, sizeof(srv->provider_error),
-				 "%.100s", error);
+			srv->provider_error = g_strndup(error,
+							CB_MAX_PROVIDER_ERROR);
 			page = page_refused;
 			*status = MHD_HTTP_FORBIDDEN;
 		} else {
@@ -266,19 +269,13 @@ static int listen_all(struct cb_server *srv, const struct oauth_redirect *r)
 int cb_listen(const struct oauth_redirect *redirect, const char *state,
 	      struct cb_server **out)
 {
-	struct cb_server *srv = calloc(1, sizeof(*srv));
-	pthread_condattr_t attr;
+	struct cb_server *srv = g_new0(struct cb_server, 1);
 	int res;
 
-	if (!srv)
-		return -ENOMEM;
-	snprintf(srv->path, sizeof(srv->path), "%s", redirect->path);
-	snprintf(srv->state, sizeof(srv->state), "%s", state);
+	srv->path = g_strdup(redirect->path);
+	srv->state = g_strdup(state);
 	pthread_mutex_init(&srv->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&srv->done, &attr);
-	pthread_condattr_destroy(&attr);
+	clock_cond_init(&srv->done);
 	res = listen_all(srv, redirect);
 	if (res < 0) {
 		cb_close(srv);
@@ -290,23 +287,20 @@ int cb_listen(const struct oauth_redirect *redirect, const char *state,
 
 /*
  * Returns 0 with the code, -ETIMEDOUT, or -EACCES when the provider answered
- * with an error (its name in why).
+ * with an error (its name in *why).
  */
-int cb_wait(struct cb_server *srv, int timeout_s, char **code, char *why,
-	    size_t why_size)
+int cb_wait(struct cb_server *srv, int timeout_s, char **code, char **why)
 {
-	struct timespec deadline;
+	double deadline = clock_now() + timeout_s;
 	int res = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_s;
 	pthread_mutex_lock(&srv->lock);
 	while (!srv->delivered && res == 0)
-		res = pthread_cond_timedwait(&srv->done, &srv->lock, &deadline);
+		res = clock_cond_wait(&srv->done, &srv->lock, deadline);
 	if (!srv->finished) {
 		res = -ETIMEDOUT;
-	} else if (srv->provider_error[0]) {
-		snprintf(why, why_size, "%s", srv->provider_error);
+	} else if (srv->provider_error && srv->provider_error[0]) {
+		msg_set(why, "%s", srv->provider_error);
 		res = -EACCES;
 	} else if (!srv->code) {
 		res = -ENOMEM;
@@ -329,7 +323,10 @@ void cb_close(struct cb_server *srv)
 		if (srv->daemons[i])
 			MHD_stop_daemon(srv->daemons[i]);
 	creds_free_secret_string(srv->code);
+	g_free(srv->provider_error);
+	g_free(srv->state);
+	g_free(srv->path);
 	pthread_cond_destroy(&srv->done);
 	pthread_mutex_destroy(&srv->lock);
-	free(srv);
+	g_free(srv);
 }

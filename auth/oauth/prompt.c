@@ -8,7 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "prompt.h"
+#include "auth/oauth/prompt.h"
 
 static ssize_t read_line(char **line, size_t *cap)
 {

@@ -8,12 +8,10 @@
  * no code, malformed requests) gets an error page and is otherwise ignored.
  * HTTP parsing is libmicrohttpd's.
  */
-#ifndef SPRINKLRFS_CALLBACK_H
-#define SPRINKLRFS_CALLBACK_H
+#ifndef SPRINKLRFS_OAUTH_CALLBACK_H
+#define SPRINKLRFS_OAUTH_CALLBACK_H
 
-#include <stddef.h>
-
-#include "oauth.h"
+#include "auth/oauth/oauth.h"
 
 struct cb_server;
 
@@ -33,8 +31,7 @@ enum cb_verdict cb_judge(const char *method, const char *url,
 
 int cb_listen(const struct oauth_redirect *redirect, const char *state,
 	      struct cb_server **out);
-int cb_wait(struct cb_server *srv, int timeout_s, char **code, char *why,
-	    size_t why_size);
+int cb_wait(struct cb_server *srv, int timeout_s, char **code, char **why);
 void cb_close(struct cb_server *srv);
 
 #endif
