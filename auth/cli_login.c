@@ -16,13 +16,13 @@
 
 #include <glib.h>
 
+#include "auth/api/api.h"
 #include "auth/base/msg.h"
 #include "auth/oauth/callback.h"
 #include "auth/oauth/oauth.h"
 #include "auth/oauth/prompt.h"
 #include "cli.h"
 #include "log.h"
-#include "session.h"
 
 extern char **environ;
 
@@ -107,12 +107,14 @@ static void apply_tokens(struct creds *c, struct oauth_tokens *t)
 static int verify_and_store(const struct cli_opts *o, struct creds *c,
 			    const char *verb)
 {
-	char when[64], why[256] = "";
+	char when[64], *why = NULL;
 	int res;
 
-	res = api_whoami(c, &c->user_name, &c->user_type, why, sizeof(why));
+	res = api_whoami(c, &c->user_name, &c->user_type, &why);
 	if (res < 0) {
-		log_error("%s: the new tokens do not work: %s", c->env, why);
+		log_error("%s: the new tokens do not work: %s", c->env,
+			  msg_text(why));
+		g_free(why);
 		return CLI_FAILED;
 	}
 	res = creds_save(o->creds, c);
@@ -213,19 +215,18 @@ out_clear:
 static int import_verify(struct creds *c)
 {
 	struct oauth_tokens t = { 0 };
-	char *name = NULL, *type = NULL, *grant_why = NULL;
-	char why[256] = "";
+	char *name = NULL, *type = NULL, *why = NULL;
 	int res;
 
-	res = api_whoami(c, &name, &type, why, sizeof(why));
+	res = api_whoami(c, &name, &type, NULL);
 	free(name);
 	free(type);
 	if (res != -EACCES)
 		return 0;
-	res = oauth_refresh(c, &t, &grant_why);
+	res = oauth_refresh(c, &t, &why);
 	if (res < 0) {
-		explain_grant_error(c->env, res, grant_why);
-		g_free(grant_why);
+		explain_grant_error(c->env, res, why);
+		g_free(why);
 		return res;
 	}
 	creds_free_secret_string(c->access_token);

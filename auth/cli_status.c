@@ -1,7 +1,7 @@
 /*
  * cli_status.c - `auth status`, `auth refresh` and `auth logout`.
  *
- * status goes through the same request call as the filesystem (session.h),
+ * status goes through the same request call as the filesystem (api.h),
  * so checking an environment also refreshes its tokens when they are due.
  */
 #include <errno.h>
@@ -13,9 +13,10 @@
 #include <cjson/cJSON.h>
 #include <glib.h>
 
+#include "auth/api/api.h"
+#include "auth/base/msg.h"
 #include "cli.h"
 #include "log.h"
-#include "session.h"
 
 enum env_state { ENV_OK, ENV_NEEDS_LOGIN, ENV_OFFLINE, ENV_NOT_LOGGED_IN,
 		 ENV_STORE_ERROR };
@@ -76,7 +77,8 @@ static void check_env(struct api *api, const struct cli_opts *o,
 	else
 		r->state = ENV_OFFLINE;
 	if (res < 0)
-		snprintf(r->detail, sizeof(r->detail), "%s", reply.error);
+		snprintf(r->detail, sizeof(r->detail), "%s",
+			 msg_text(reply.error));
 	api_reply_free(&reply);
 	api_env_info(api, r->env, &r->info);
 }
@@ -206,20 +208,21 @@ int cli_refresh(const struct cli_opts *o)
 {
 	struct api_env_info info;
 	struct api *api = new_api(o);
-	char why[256] = "", when[64];
+	char when[64], *why = NULL;
 	int res;
 
 	if (!api)
 		return CLI_FAILED;
-	res = api_refresh(api, o->env, why, sizeof(why));
+	res = api_refresh(api, o->env, &why);
 	if (res == 0)
 		res = api_env_info(api, o->env, &info);
 	if (res == 0) {
 		cli_format_time(info.expires_at, when, sizeof(when));
 		printf("%s: token refreshed, valid until %s\n", o->env, when);
 	} else {
-		log_error("%s", why[0] ? why : strerror(-res));
+		log_error("%s", why && why[0] ? why : strerror(-res));
 	}
+	g_free(why);
 	api_free(api);
 	return res == 0 ? CLI_OK : CLI_FAILED;
 }

@@ -182,12 +182,13 @@ int env_call(struct fs_env *e, const char *endpoint, const char *method,
 	if (reply->status == 400 && strcmp(endpoint, "search-next") == 0)
 		return res;
 	if (res < 0 && res != -ENOENT) {
-		if (res == -EACCES && strstr(reply->error, "sprinklrfs auth login"))
+		if (res == -EACCES && reply->error &&
+		    strstr(reply->error, "sprinklrfs auth login"))
 			env_note_error(e, "%s", reply->error);
 		else
 			env_note_error(e, "%s: %s %s failed: %s", e->name, method,
-				       endpoint, reply->error[0] ? reply->error
-								 : strerror(-res));
+				       endpoint, reply->error && reply->error[0] ?
+				       reply->error : strerror(-res));
 	}
 	return res;
 }

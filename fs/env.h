@@ -20,7 +20,7 @@
 #include "auth/net/endpoint.h"
 #include "index.h"
 #include "options.h"
-#include "session.h"
+#include "auth/api/api.h"
 #include "sync.h"
 
 struct fuse_session;

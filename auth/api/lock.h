@@ -3,13 +3,13 @@
  *
  * One lock file per environment under $XDG_RUNTIME_DIR/sprinklrfs/ (or, without
  * it, a 0700 directory /tmp/sprinklrfs-UID/ that must belong to us), held with
- * flock(LOCK_EX). Two mounts and any number of `auth` commands on one
- * environment take turns; the lock dies with its process.
+ * flock_take() (base/flock.h) and released with flock_release(). Two mounts
+ * and any number of `auth` commands on one environment take turns; the lock
+ * dies with its process.
  */
-#ifndef SPRINKLRFS_LOCK_H
-#define SPRINKLRFS_LOCK_H
+#ifndef SPRINKLRFS_API_LOCK_H
+#define SPRINKLRFS_API_LOCK_H
 
 int lock_env(const char *env, int timeout_ms, int *fd);
-void lock_release(int fd);
 
 #endif

@@ -1,13 +1,13 @@
 /*
- * session.h - "perform this API request for ENV".
+ * api.h - "perform this API request for ENV".
  *
  * The rest of the program names an environment, a method, a path and a JSON
  * body; this module supplies the Bearer and Key headers, refreshes tokens that
  * are about to expire or were rejected, and maps the outcome to an errno in
  * one table (api_errno). No caller ever sees a token.
  */
-#ifndef SPRINKLRFS_SESSION_H
-#define SPRINKLRFS_SESSION_H
+#ifndef SPRINKLRFS_API_API_H
+#define SPRINKLRFS_API_API_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,6 +45,7 @@ struct api_pacing {
 	double waited_s;
 };
 
+/* Filled by api_call(); free with api_reply_free(). */
 struct api_reply {
 	long status;		/* HTTP status, 0 when none arrived */
 	long retry_after;	/* seconds, -1 when absent */
@@ -52,7 +53,7 @@ struct api_reply {
 	long rate_reset;	/* X-RateLimit-Reset, -1 when absent */
 	char *body;		/* NUL-terminated */
 	size_t len;
-	char error[256];	/* what went wrong, for logs; never a secret */
+	char *error;		/* NULL, or what went wrong, for logs; never a secret */
 };
 
 /* What `auth status` and .status.json may show: nothing secret. */
@@ -65,17 +66,15 @@ struct api_env_info {
 	bool needs_login;
 };
 
-
 struct api *api_new(const struct api_options *opts);
 void api_free(struct api *api);
 int api_call(struct api *api, const char *env, const char *method,
 	     const char *path, const char *body, struct api_reply *reply);
-int api_refresh(struct api *api, const char *env, char *why, size_t why_size);
+int api_refresh(struct api *api, const char *env, char **why);
 int api_env_info(struct api *api, const char *env, struct api_env_info *info);
 int api_pacing(struct api *api, const char *env, struct api_pacing *out);
 void api_reply_free(struct api_reply *reply);
 int api_errno(long status, const char *body);
-int api_whoami(const struct creds *c, char **name, char **type, char *why,
-	       size_t why_size);
+int api_whoami(const struct creds *c, char **name, char **type, char **why);
 
 #endif
