@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "cli.h"
+#include "auth/cli/auth.h"
 #include "cli_sync.h"
 #include "auth/net/http.h"
 #include "log.h"

@@ -1,16 +1,18 @@
 /*
- * cli.c - parsing and dispatch of `sprinklrfs auth COMMAND`.
+ * auth.c - parsing and dispatch of `sprinklrfs auth COMMAND`.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <glib.h>
-
-#include "cli.h"
+#include "auth/base/log.h"
+#include "auth/cli/auth.h"
+#include "auth/cli/cli.h"
+#include "auth/cli/login.h"
+#include "auth/cli/status.h"
+#include "auth/creds/backend.h"
 #include "auth/net/endpoint.h"
-#include "log.h"
 #include "auth/oauth/oauth.h"
 
 void auth_usage(void)
@@ -135,28 +137,6 @@ static int need_one_env(const struct cli_opts *o)
 	log_error("auth %s takes exactly one environment (see sprinklrfs auth --help)",
 		  o->command);
 	return -1;
-}
-
-/* Only the credentials' list is read: no token is loaded, no call is made. */
-static int cli_list(const struct cli_opts *o)
-{
-	GStrv names = NULL;
-	int res;
-
-	if (o->n_envs > 0) {
-		log_error("auth list takes no environment (see sprinklrfs auth --help)");
-		return CLI_USAGE;
-	}
-	res = creds_list(o->creds, &names);
-	if (res < 0) {
-		log_error("cannot list environments: %s",
-			  creds_strerror(o->creds, res));
-		return CLI_FAILED;
-	}
-	for (size_t i = 0; names[i]; i++)
-		printf("%s\n", names[i]);
-	g_strfreev(names);
-	return CLI_OK;
 }
 
 static const struct {

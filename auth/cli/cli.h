@@ -1,11 +1,13 @@
 /*
- * cli.h - the `sprinklrfs auth` commands: login, import, status, refresh,
- * logout. auth_main() returns the exit status (enum cli_status).
+ * cli.h - what the `sprinklrfs auth` commands share: their parsed command
+ * line, their exit statuses and how they show a time.
  */
-#ifndef SPRINKLRFS_CLI_H
-#define SPRINKLRFS_CLI_H
+#ifndef SPRINKLRFS_CLI_CLI_H
+#define SPRINKLRFS_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "auth/creds/backend.h"
 
@@ -31,17 +33,6 @@ struct cli_opts {
 	int timeout_s;
 };
 
-int auth_main(int argc, char *argv[]);
-void auth_usage(void);
-
-/* cli_login.c */
-int cli_login(const struct cli_opts *o);
-int cli_import(const struct cli_opts *o);
-
-/* cli_status.c */
-int cli_status(const struct cli_opts *o);
-int cli_refresh(const struct cli_opts *o);
-int cli_logout(const struct cli_opts *o);
 void cli_format_time(int64_t t, char *buf, size_t size);
 
 #endif

@@ -1,22 +1,24 @@
 /*
- * cli_status.c - `auth status`, `auth refresh` and `auth logout`.
+ * status.c - `auth list`, `auth status`, `auth refresh` and `auth logout`.
  *
- * status goes through the same request call as the filesystem (api.h),
- * so checking an environment also refreshes its tokens when they are due.
+ * list reads only where the credentials are kept. status goes through the
+ * same request call as the filesystem (api.h), so checking an environment
+ * also refreshes its tokens when they are due.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <glib.h>
 
 #include "auth/api/api.h"
+#include "auth/base/log.h"
 #include "auth/base/msg.h"
-#include "cli.h"
-#include "log.h"
+#include "auth/cli/cli.h"
+#include "auth/cli/status.h"
+#include "auth/creds/backend.h"
 
 enum env_state { ENV_OK, ENV_NEEDS_LOGIN, ENV_OFFLINE, ENV_NOT_LOGGED_IN,
 		 ENV_STORE_ERROR };
@@ -33,27 +35,36 @@ struct env_report {
 	const char *env;
 	enum env_state state;
 	struct api_env_info info;
-	char detail[256];
+	char *detail;		/* NULL or what went wrong; g_free'd */
 };
 
-void cli_format_time(int64_t t, char *buf, size_t size)
+/* Only the credentials' list is read: no token is loaded, no call is made. */
+int cli_list(const struct cli_opts *o)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	GStrv names = NULL;
+	int res;
 
-	if (t <= 0 || !gmtime_r(&tt, &tm) ||
-	    strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-		snprintf(buf, size, "unknown");
+	if (o->n_envs > 0) {
+		log_error("auth list takes no environment (see sprinklrfs auth --help)");
+		return CLI_USAGE;
+	}
+	res = creds_list(o->creds, &names);
+	if (res < 0) {
+		log_error("cannot list environments: %s",
+			  creds_strerror(o->creds, res));
+		return CLI_FAILED;
+	}
+	for (size_t i = 0; names[i]; i++)
+		printf("%s\n", names[i]);
+	g_strfreev(names);
+	return CLI_OK;
 }
 
 static struct api *new_api(const struct cli_opts *o)
 {
 	struct api_options opts = API_OPTIONS_DEFAULT(o->creds);
-	struct api *api = api_new(&opts);
 
-	if (!api)
-		log_error("out of memory");
-	return api;
+	return api_new(&opts);
 }
 
 static void check_env(struct api *api, const struct cli_opts *o,
@@ -65,8 +76,8 @@ static void check_env(struct api *api, const struct cli_opts *o,
 	res = api_env_info(api, r->env, &r->info);
 	if (res < 0) {
 		r->state = res == -ENOENT ? ENV_NOT_LOGGED_IN : ENV_STORE_ERROR;
-		snprintf(r->detail, sizeof(r->detail), "%s",
-			 res == -ENOENT ? "" : creds_strerror(o->creds, res));
+		if (res != -ENOENT)
+			r->detail = g_strdup(creds_strerror(o->creds, res));
 		return;
 	}
 	res = api_call(api, r->env, "GET", "/api/v2/me", NULL, &reply);
@@ -77,14 +88,14 @@ static void check_env(struct api *api, const struct cli_opts *o,
 	else
 		r->state = ENV_OFFLINE;
 	if (res < 0)
-		snprintf(r->detail, sizeof(r->detail), "%s",
-			 msg_text(reply.error));
+		r->detail = g_strdup(msg_text(reply.error));
 	api_reply_free(&reply);
 	api_env_info(api, r->env, &r->info);
 }
 
 static void print_line(const struct cli_opts *o, const struct env_report *r)
 {
+	const char *detail = msg_text(r->detail);
 	char expires[64], refreshed[64];
 
 	cli_format_time(r->info.expires_at, expires, sizeof(expires));
@@ -95,7 +106,7 @@ static void print_line(const struct cli_opts *o, const struct env_report *r)
 		       r->env, r->env);
 		return;
 	case ENV_STORE_ERROR:
-		printf("%s: cannot read the credentials: %s\n", r->env, r->detail);
+		printf("%s: cannot read the credentials: %s\n", r->env, detail);
 		return;
 	case ENV_NEEDS_LOGIN:
 		printf("%s: needs login (run: sprinklrfs auth login %s)\n",
@@ -103,7 +114,7 @@ static void print_line(const struct cli_opts *o, const struct env_report *r)
 		return;
 	case ENV_OFFLINE:
 		printf("%s: offline (%s), %s (%s), token valid until %s, last "
-		       "refresh %s, stored in %s\n", r->env, r->detail,
+		       "refresh %s, stored in %s\n", r->env, detail,
 		       r->info.user_name, r->info.user_type, expires, refreshed,
 		       creds_backend_name(o->creds));
 		return;
@@ -133,7 +144,7 @@ static void add_json(cJSON *list, const struct cli_opts *o,
 		cJSON_AddNumberToObject(item, "refreshed_at",
 					(double)r->info.refreshed_at);
 	}
-	if (r->detail[0])
+	if (r->detail && r->detail[0])
 		cJSON_AddStringToObject(item, "detail", r->detail);
 	cJSON_AddStringToObject(item, "store", creds_backend_name(o->creds));
 	cJSON_AddItemToArray(list, item);
@@ -148,8 +159,17 @@ static int status_exit(int status, enum env_state state)
 	return CLI_FAILED;
 }
 
-static int report_all(struct api *api, const struct cli_opts *o, char **envs,
-		      size_t n)
+static void print_json(cJSON *list)
+{
+	char *text = cJSON_Print(list);
+
+	if (text)
+		printf("%s\n", text);
+	free(text);
+}
+
+static int report_all(struct api *api, const struct cli_opts *o,
+		      char *const *envs, size_t n)
 {
 	cJSON *list = o->json ? cJSON_CreateArray() : NULL;
 	int status = CLI_OK;
@@ -164,13 +184,10 @@ static int report_all(struct api *api, const struct cli_opts *o, char **envs,
 			add_json(list, o, &r);
 		else
 			print_line(o, &r);
+		g_free(r.detail);
 	}
 	if (list) {
-		char *text = cJSON_Print(list);
-
-		if (text)
-			printf("%s\n", text);
-		free(text);
+		print_json(list);
 		cJSON_Delete(list);
 	}
 	return status;
@@ -179,7 +196,6 @@ static int report_all(struct api *api, const struct cli_opts *o, char **envs,
 int cli_status(const struct cli_opts *o)
 {
 	GStrv stored = NULL;
-	size_t n = 0;
 	struct api *api;
 	int res;
 
@@ -190,15 +206,14 @@ int cli_status(const struct cli_opts *o)
 				  creds_strerror(o->creds, res));
 			return CLI_FAILED;
 		}
-		n = g_strv_length(stored);
-		if (n == 0 && !o->json)
+		if (!stored[0] && !o->json)
 			printf("no environments; log in with: sprinklrfs auth login ENV --key KEY\n");
 	}
 	api = new_api(o);
-	res = CLI_FAILED;
-	if (api)
-		res = report_all(api, o, stored ? stored : o->envs,
-				 stored ? n : (size_t)o->n_envs);
+	if (stored)
+		res = report_all(api, o, stored, g_strv_length(stored));
+	else
+		res = report_all(api, o, o->envs, (size_t)o->n_envs);
 	api_free(api);
 	g_strfreev(stored);
 	return res;
@@ -211,8 +226,6 @@ int cli_refresh(const struct cli_opts *o)
 	char when[64], *why = NULL;
 	int res;
 
-	if (!api)
-		return CLI_FAILED;
 	res = api_refresh(api, o->env, &why);
 	if (res == 0)
 		res = api_env_info(api, o->env, &info);

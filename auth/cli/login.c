@@ -1,5 +1,5 @@
 /*
- * cli_login.c - `auth login` (the browser flow) and `auth import` (tokens
+ * login.c - `auth login` (the browser flow) and `auth import` (tokens
  * obtained by hand). Both verify the tokens with /api/v2/me and store them
  * only when everything worked: a failure stores nothing.
  */
@@ -11,18 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <glib.h>
 
 #include "auth/api/api.h"
+#include "auth/base/clock.h"
+#include "auth/base/log.h"
 #include "auth/base/msg.h"
+#include "auth/cli/cli.h"
+#include "auth/cli/login.h"
+#include "auth/creds/backend.h"
 #include "auth/oauth/callback.h"
 #include "auth/oauth/oauth.h"
 #include "auth/oauth/prompt.h"
-#include "cli.h"
-#include "log.h"
 
 extern char **environ;
 
@@ -42,7 +44,7 @@ static int creds_from_opts(const struct cli_opts *o, struct creds *c)
 		log_error("auth %s needs --key KEY (the application key)", o->command);
 		return -EINVAL;
 	}
-	snprintf(c->env, sizeof(c->env), "%s", o->env);
+	g_strlcpy(c->env, o->env, sizeof(c->env));	/* checked by auth.c */
 	if (oauth_parse_redirect_uri(o->redirect_uri, &r) < 0) {
 		log_error("redirect URI '%s' is not usable: it must be http:// on a "
 			  "loopback host with a port, e.g. %s", o->redirect_uri,
@@ -98,7 +100,7 @@ static void apply_tokens(struct creds *c, struct oauth_tokens *t)
 {
 	c->access_token = t->access_token;
 	c->refresh_token = t->refresh_token;
-	c->refreshed_at = (int64_t)time(NULL);
+	c->refreshed_at = clock_wall_ms() / 1000;
 	c->expires_at = c->refreshed_at + t->expires_in;
 	t->access_token = t->refresh_token = NULL;
 }
