@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/xattr.h>
 
+#include "auth/base/log.h"
 #include "cli_sync.h"
-#include "log.h"
 
 static void usage(void)
 {

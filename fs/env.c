@@ -14,9 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "auth/base/log.h"
 #include "env.h"
 #include "inval.h"
-#include "log.h"
 
 #define MISSING_MAX 1024
 

@@ -15,12 +15,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "auth/api/api.h"
+#include "auth/net/endpoint.h"
 #include "blob.h"
 #include "docs.h"
-#include "auth/net/endpoint.h"
 #include "index.h"
 #include "options.h"
-#include "auth/api/api.h"
 #include "sync.h"
 
 struct fuse_session;

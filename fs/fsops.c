@@ -32,10 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/base/log.h"
 #include "fsops.h"
 #include "inodes.h"
 #include "inval.h"
-#include "log.h"
 #include "node.h"
 #include "sync.h"
 #include "upkeep.h"

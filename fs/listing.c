@@ -19,11 +19,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "env.h"
+#include "auth/base/log.h"
 #include "auth/net/http.h"
+#include "env.h"
 #include "inval.h"
 #include "listing.h"
-#include "log.h"
 #include "page.h"
 
 #define SEARCH_PATH "/api/v2/search/PROFILE"

@@ -5,12 +5,12 @@
  */
 #include <string.h>
 
+#include "auth/base/log.h"
 #include "auth/cli/auth.h"
-#include "cli_sync.h"
 #include "auth/net/http.h"
-#include "log.h"
-#include "mount.h"
 #include "auth/net/pacer.h"
+#include "cli_sync.h"
+#include "mount.h"
 
 int main(int argc, char *argv[])
 {

@@ -13,11 +13,11 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "auth/base/log.h"
 #include "config.h"
 #include "fsops.h"
-#include "options.h"
-#include "log.h"
 #include "mount.h"
+#include "options.h"
 
 void mount_usage(const char *progname)
 {

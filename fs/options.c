@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/base/log.h"
 #include "auth/net/endpoint.h"
-#include "log.h"
 #include "options.h"
 
 #define OPT(t, p) { t, offsetof(struct fs_options, p), 1 }

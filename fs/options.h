@@ -13,7 +13,7 @@
 
 #include <fuse.h>
 
-#include "log.h"
+#include "auth/base/log.h"
 #include "auth/creds/backend.h"
 
 struct fs_options {

@@ -36,12 +36,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "auth/base/log.h"
+#include "auth/net/http.h"
 #include "env.h"
 #include "fsops.h"
-#include "auth/net/http.h"
 #include "inval.h"
 #include "listing.h"
-#include "log.h"
 #include "sync.h"
 
 #define MAX_PARTITIONS 16

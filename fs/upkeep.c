@@ -16,9 +16,9 @@
 
 #include <fuse_lowlevel.h>
 
+#include "auth/base/log.h"
 #include "env.h"
 #include "inodes.h"
-#include "log.h"
 #include "upkeep.h"
 
 #define TICK_S 1
