@@ -117,7 +117,10 @@ static int parse_args(int argc, char *argv[], struct cli_opts *o)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "h", long_options, NULL);
+		if (c == -1)
+			break;
 		if (c == 'h') {
 			auth_usage();
 			return 1;

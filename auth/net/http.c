@@ -493,7 +493,7 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 	}
 	err = http_headers_build(req->headers, &headers);
 	if (err)
-		goto out_fail;
+		goto out_free_sink;
 	err = http_set_options(h, req, &sink, headers, errbuf);
 	if (err)
 		goto out_free_headers;
@@ -507,7 +507,7 @@ out_free_headers:
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	http_headers_free(headers);
-out_fail:
+out_free_sink:
 	http_sink_free(&sink);
 	if (err)
 		http_fail(resp, err, rc, errbuf);
