@@ -2,7 +2,7 @@
  * api.c - the authenticated call: pacing, retries and the call trace.
  *
  * A request runs without any lock, on a private copy of what it needs
- * (struct ticket) made from the environment's credentials by tokens_get().
+ * (struct ticket) made from the environment's credentials in tokens_use().
  * tokens.c owns those credentials, their refresh and its locking (the essay
  * on single-flight refresh is there): on 401 a request hands the generation
  * of its token set back to tokens_rejected() and, once the set has moved on,
@@ -150,24 +150,40 @@ static int ticket_fill(struct ticket *t, const struct creds *c,
 	return 0;
 }
 
-/* The ticket for one request on env, with its token's generation. */
-static int prepare(struct api *api, struct tokens_env *e, const char *env,
-		   const char *path, struct ticket *t, char **why)
-{
-	struct creds c = { 0 };
-	unsigned int generation = 0;
-	int res = tokens_get(e, &c, &generation, why);
+/* What prepare() asks of the environment's credentials. */
+struct ticket_order {
+	const struct api *api;
+	const char *env;
+	const char *path;
+	struct ticket *ticket;
+};
 
-	if (res == 0)
-		res = ticket_fill(t, &c, path);
-	if (res == 0) {
-		t->env = env;		/* the caller's: outlives the copy */
-		t->generation = generation;
-		t->pacer = pacer_get(c.key, api->opts.rate_per_second,
-				     api->opts.rate_per_hour);
-	}
-	creds_clear(&c);
-	return res;
+/* Called by tokens_use() with the credentials locked. */
+static int ticket_take(const struct creds *c, unsigned int generation,
+		       void *arg)
+{
+	const struct ticket_order *o = arg;
+	struct ticket *t = o->ticket;
+	int res = ticket_fill(t, c, o->path);
+
+	if (res < 0)
+		return res;
+	t->env = o->env;	/* the caller's: outlives the credentials */
+	t->generation = generation;
+	t->pacer = pacer_get(c->key, o->api->opts.rate_per_second,
+			     o->api->opts.rate_per_hour);
+	return 0;
+}
+
+/* The ticket for one request on env, with its token's generation. */
+static int prepare(const struct api *api, struct tokens_env *e,
+		   const char *env, const char *path, struct ticket *t,
+		   char **why)
+{
+	struct ticket_order order = { .api = api, .env = env, .path = path,
+				      .ticket = t };
+
+	return tokens_use(e, ticket_take, &order, why);
 }
 
 static int send_ticket(const struct ticket *t, const char *method,

@@ -7,7 +7,7 @@
  *
  * Within the process, each environment has a mutex and a generation number
  * counting the token sets it has held. A request remembers the generation of
- * the token it sent (tokens_get()); on 401 it calls tokens_rejected() with
+ * the token it sent (tokens_use()); on 401 it calls tokens_rejected() with
  * it. The first thread in refreshes; the others wait on the mutex, find the
  * generation moved on, and retry with the new token.
  *
@@ -26,9 +26,9 @@
  * the write first: a rotated token is never dropped.
  *
  * An environment's mutex is held during a refresh, network included: the
- * other threads of that environment need its outcome anyway. Everything else
- * here holds it only to copy out what a request needs, so requests run
- * without any lock.
+ * other threads of that environment need its outcome anyway. Otherwise it is
+ * held only while a request copies out what it needs (tokens_use()), so
+ * requests run without any lock.
  *
  * Token calls leave one debug line each (trace_token()): method, path,
  * outcome and time, never the body, which holds the secret and the refresh
@@ -325,20 +325,21 @@ static int ready_locked(struct tokens_env *e, char **why)
 }
 
 /*
- * The credentials for one request, ready to use: a deep copy in *out (clear
- * it with creds_clear()) and the generation of its token set.
+ * Makes the credentials ready for a request and runs use() on them, with
+ * the generation of their token set, under the lock: use() copies out what
+ * the request needs. Returns what use() returns, or why they are not ready.
  */
-int tokens_get(struct tokens_env *e, struct creds *out,
-	       unsigned int *generation, char **why)
+int tokens_use(struct tokens_env *e,
+	       int (*use)(const struct creds *c, unsigned int generation,
+			  void *arg),
+	       void *arg, char **why)
 {
 	int res;
 
 	pthread_mutex_lock(&e->lock);
 	res = ready_locked(e, why);
 	if (res == 0)
-		res = creds_copy(&e->creds, out);
-	if (res == 0)
-		*generation = e->generation;
+		res = use(&e->creds, e->generation, arg);
 	pthread_mutex_unlock(&e->lock);
 	return res;
 }

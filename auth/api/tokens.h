@@ -19,8 +19,10 @@ struct tokens_env;
 struct tokens_env *tokens_env_new(const char *env, enum creds_backend backend,
 				  int refresh_margin_s);
 void tokens_env_free(struct tokens_env *e);
-int tokens_get(struct tokens_env *e, struct creds *out,
-	       unsigned int *generation, char **why);
+int tokens_use(struct tokens_env *e,
+	       int (*use)(const struct creds *c, unsigned int generation,
+			  void *arg),
+	       void *arg, char **why);
 int tokens_rejected(struct tokens_env *e, unsigned int generation, char **why);
 int tokens_refresh(struct tokens_env *e, char **why);
 int tokens_inspect(struct tokens_env *e,

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +33,25 @@ static int set_string(char **field, const char *value)
 	return (value && !*field) ? -ENOMEM : 0;
 }
 
+/* The CA file's absolute path (malloc'd), or NULL and errno if unreadable. */
+static char *ca_path(const char *file)
+{
+	char *path = realpath(file, NULL);
+	int err;
+
+	if (path && access(path, R_OK) != 0) {
+		err = errno;
+		free(path);
+		errno = err;
+		return NULL;
+	}
+	return path;
+}
+
 /* Checks the options and fills everything but the secret and the tokens. */
 static int creds_from_opts(const struct cli_opts *o, struct creds *c)
 {
 	struct oauth_redirect r;
-	char ca[PATH_MAX];
 
 	if (!o->key || !o->key[0]) {
 		log_error("auth %s needs --key KEY (the application key)", o->command);
@@ -57,15 +70,17 @@ static int creds_from_opts(const struct cli_opts *o, struct creds *c)
 			  "(http:// only for a loopback host)", o->api_url);
 		return -EINVAL;
 	}
-	if (o->ca_file && (!realpath(o->ca_file, ca) || access(ca, R_OK) != 0)) {
-		log_error("cannot read the CA file '%s': %s", o->ca_file,
-			  strerror(errno));
-		return -EINVAL;
+	if (o->ca_file) {
+		c->ca_file = ca_path(o->ca_file);
+		if (!c->ca_file) {
+			log_error("cannot read the CA file '%s': %s", o->ca_file,
+				  strerror(errno));
+			return -EINVAL;
+		}
 	}
 	if (set_string(&c->key, o->key) < 0 ||
 	    set_string(&c->redirect_uri, o->redirect_uri) < 0 ||
-	    set_string(&c->api_url, o->api_url) < 0 ||
-	    set_string(&c->ca_file, o->ca_file ? ca : NULL) < 0)
+	    set_string(&c->api_url, o->api_url) < 0)
 		return -ENOMEM;
 	return 0;
 }
