@@ -500,7 +500,8 @@ static int parse_me(const struct api_reply *reply, char **name, char **type)
 }
 
 /*
- * GET /api/v2/me with exactly these credentials: no store, no refresh.
+ * GET /api/v2/me with exactly these credentials: nothing is loaded or
+ * stored, nothing refreshed.
  * *name and *type are malloc'd; why may be NULL.
  */
 int api_whoami(const struct creds *c, char **name, char **type, char **why)

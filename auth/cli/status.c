@@ -21,14 +21,14 @@
 #include "auth/creds/backend.h"
 
 enum env_state { ENV_OK, ENV_NEEDS_LOGIN, ENV_OFFLINE, ENV_NOT_LOGGED_IN,
-		 ENV_STORE_ERROR };
+		 ENV_CREDS_ERROR };
 
 static const char *const state_names[] = {
 	[ENV_OK] = "ok",
 	[ENV_NEEDS_LOGIN] = "needs-login",
 	[ENV_OFFLINE] = "offline",
 	[ENV_NOT_LOGGED_IN] = "not-logged-in",
-	[ENV_STORE_ERROR] = "store-error",
+	[ENV_CREDS_ERROR] = "store-error",
 };
 
 struct env_report {
@@ -75,7 +75,7 @@ static void check_env(struct api *api, const struct cli_opts *o,
 
 	res = api_env_info(api, r->env, &r->info);
 	if (res < 0) {
-		r->state = res == -ENOENT ? ENV_NOT_LOGGED_IN : ENV_STORE_ERROR;
+		r->state = res == -ENOENT ? ENV_NOT_LOGGED_IN : ENV_CREDS_ERROR;
 		if (res != -ENOENT)
 			r->detail = g_strdup(creds_strerror(o->creds, res));
 		return;
@@ -105,7 +105,7 @@ static void print_line(const struct cli_opts *o, const struct env_report *r)
 		printf("%s: not logged in (run: sprinklrfs auth login %s)\n",
 		       r->env, r->env);
 		return;
-	case ENV_STORE_ERROR:
+	case ENV_CREDS_ERROR:
 		printf("%s: cannot read the credentials: %s\n", r->env, detail);
 		return;
 	case ENV_NEEDS_LOGIN:
@@ -136,7 +136,7 @@ static void add_json(cJSON *list, const struct cli_opts *o,
 		return;
 	cJSON_AddStringToObject(item, "env", r->env);
 	cJSON_AddStringToObject(item, "state", state_names[r->state]);
-	if (r->state != ENV_NOT_LOGGED_IN && r->state != ENV_STORE_ERROR) {
+	if (r->state != ENV_NOT_LOGGED_IN && r->state != ENV_CREDS_ERROR) {
 		cJSON_AddStringToObject(item, "user", r->info.user_name);
 		cJSON_AddStringToObject(item, "type", r->info.user_type);
 		cJSON_AddStringToObject(item, "api_url", r->info.api_url);
