@@ -1,5 +1,5 @@
 """The keyring store against a real Secret Service (gnome-keyring on a private
-bus), driven through build/tests/unit/store_tool."""
+bus), driven through build/tests/unit/creds_tool."""
 import errno
 import json
 import os
@@ -12,14 +12,14 @@ import util
 
 
 def tool_path():
-    path = util.build_dir() / "tests" / "unit" / "store_tool"
+    path = util.build_dir() / "tests" / "unit" / "creds_tool"
     if not path.exists():
         raise RuntimeError(f"{path} is missing: build first (ninja -C build)")
     return str(path)
 
 
 def tool(environ, *args, input=None, timeout=60):
-    environ = dict(environ, STORE_TOOL_DEBUG="1")
+    environ = dict(environ, CREDS_TOOL_DEBUG="1")
     return util.run([tool_path(), *args], environ, input=input,
                     timeout=timeout)
 

@@ -7,7 +7,7 @@
  * returns errors; the caller at the top logs once.
  *
  * Levels, most severe first: error, warning, info (the default), debug. At
- * debug the API call trace appears (session.c): one line per HTTP exchange,
+ * debug the API call trace appears (auth/api): one line per HTTP exchange,
  * never a header or a body.
  */
 #ifndef SPRINKLRFS_LOG_H

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "auth/base/log.h"
-#include "auth/cli.h"
-#include "auth/http.h"
-#include "auth/pacer.h"
+#include "auth/cli/auth.h"
+#include "auth/net/http.h"
+#include "auth/net/pacer.h"
 #include "fs/cli/sync.h"
 #include "fs/fuse/mount.h"
 

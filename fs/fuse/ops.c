@@ -74,21 +74,21 @@ static void add_named_envs(struct fs *fs)
 
 static void add_stored_envs(struct fs *fs)
 {
-	char **names = NULL;
-	size_t n = 0, i;
-	int res = store_list(fs->opts.store_kind, &names, &n);
+	GStrv names = NULL;
+	size_t i;
+	int res = creds_list(fs->opts.creds_backend, &names);
 
 	if (res < 0) {
 		log_error("cannot list the stored environments: %s",
-			  store_strerror(fs->opts.store_kind, res));
+			  creds_strerror(fs->opts.creds_backend, res));
 		return;
 	}
-	if (n == 0)
+	if (!names[0])
 		log_warn("no environments are logged in; run: sprinklrfs auth "
 			 "login ENV --key KEY");
-	for (i = 0; i < n; i++)
+	for (i = 0; names[i]; i++)
 		view_add_env(fs->view, names[i]);
-	store_list_free(names, n);
+	g_strfreev(names);
 }
 
 static struct view *make_view(struct fs *fs)
@@ -115,7 +115,7 @@ static void ops_init(void *data, struct fuse_conn_info *conn)
 {
 	struct fs *fs = data;
 	struct api_options api_opts = {
-		.store = fs->opts.store_kind,
+		.creds = fs->opts.creds_backend,
 		.refresh_margin_s = API_REFRESH_MARGIN_DEFAULT,
 		.rate_per_second = fs->opts.rate_per_second,
 		.rate_per_hour = fs->opts.rate_per_hour,

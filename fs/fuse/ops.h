@@ -11,7 +11,7 @@
 
 #include <fuse_lowlevel.h>
 
-#include "auth/session.h"
+#include "auth/api/api.h"
 #include "fs/fuse/options.h"
 #include "fs/view/env.h"
 

@@ -13,7 +13,7 @@
 #include <glib.h>
 
 #include "auth/base/log.h"
-#include "auth/endpoint.h"
+#include "auth/net/endpoint.h"
 #include "fs/fuse/options.h"
 
 #define OPT(t, p) { t, offsetof(struct fs_options, p), 1 }
@@ -178,7 +178,8 @@ static int check_values(struct fs_options *o)
 		log_error("-o log_level takes error, warning, info or debug");
 		return -1;
 	}
-	if (store_parse_kind(o->store ? o->store : "keyring", &o->store_kind) < 0) {
+	if (creds_backend_parse(o->store ? o->store : "keyring",
+				&o->creds_backend) < 0) {
 		log_error("-o store takes keyring or file");
 		return -1;
 	}

@@ -14,7 +14,7 @@
 #include <fuse.h>
 
 #include "auth/base/log.h"
-#include "auth/store.h"
+#include "auth/creds/backend.h"
 
 struct fs_options {
 	char *envs;		/* env=A:B, NULL: every stored environment */
@@ -37,7 +37,7 @@ struct fs_options {
 	unsigned long memory_limit;	/* MiB */
 	char *log_level;	/* log_level=NAME as given */
 	enum log_level level;	/* log_level parsed; info by default */
-	enum store_kind store_kind;
+	enum creds_backend creds_backend;
 	/* private to the parser */
 	char *positional[2];
 	int n_positional;

@@ -14,7 +14,7 @@
 #include <glib.h>
 
 #include "auth/base/clock.h"
-#include "auth/http.h"
+#include "auth/net/http.h"
 #include "fs/store/render.h"
 #include "fs/sync/fetch.h"
 #include "fs/sync/state.h"

@@ -20,8 +20,8 @@
 #include <glib.h>
 
 #include "auth/base/hash.h"
-#include "auth/http.h"
 #include "auth/base/log.h"
+#include "auth/net/http.h"
 #include "fs/store/render.h"
 #include "fs/sync/listing.h"
 #include "fs/sync/page.h"
@@ -269,12 +269,14 @@ static int take_page(struct listing *l, struct api_reply *reply,
 	return start_store(l, job, root, results);
 }
 
+/* reply is set whatever happens: the caller frees it. */
 static int first_page(struct listing *l, int page_size, int64_t since,
 		      struct api_reply *reply)
 {
 	char *body = search_body(page_size, since, l->to);
 	int res;
 
+	memset(reply, 0, sizeof(*reply));
 	if (!body)
 		return -ENOMEM;
 	res = remote_call(l->remote, "search", "POST", SEARCH_PATH, body,
@@ -283,13 +285,15 @@ static int first_page(struct listing *l, int page_size, int64_t since,
 	return res;
 }
 
-/* An expired cursor is expected (400): the listing resumes. */
+/* An expired cursor is expected (400): the listing resumes. reply is set
+ * whatever happens: the caller frees it. */
 static int next_page(struct listing *l, struct api_reply *reply)
 {
 	char *esc = http_escape(l->cursor);
 	char *path;
 	int res;
 
+	memset(reply, 0, sizeof(*reply));
 	if (!esc)
 		return -ENOMEM;
 	path = g_strdup_printf("%s?id=%s", SEARCH_PATH, esc);

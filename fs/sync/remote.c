@@ -108,7 +108,8 @@ void remote_note_error(struct remote *r, const char *fmt, ...)
 void remote_failed(struct remote *r, const char *endpoint,
 		   const char *method, int res, const struct api_reply *reply)
 {
-	const char *why = reply->error[0] ? reply->error : strerror(-res);
+	const char *why = reply->error && reply->error[0] ? reply->error
+							 : strerror(-res);
 
 	if (res == -EACCES && strstr(why, "sprinklrfs auth login"))
 		remote_note_error(r, "%s", why);

@@ -12,7 +12,7 @@
 
 #include <glib.h>
 
-#include "auth/session.h"
+#include "auth/api/api.h"
 #include "fs/sync/hooks.h"
 
 struct remote;

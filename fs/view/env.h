@@ -13,8 +13,8 @@
 
 #include <glib.h>
 
-#include "auth/endpoint.h"
-#include "auth/session.h"
+#include "auth/net/endpoint.h"
+#include "auth/api/api.h"
 #include "fs/store/store.h"
 #include "fs/sync/docs.h"
 #include "fs/sync/fetch.h"

@@ -3,8 +3,8 @@
  * request itself is libmicrohttpd's to parse; what reaches us is a method, a
  * URL and the query arguments state, code and error, which cb_judge() turns
  * into a verdict. The redirect URI the listener serves comes from the user
- * or the store, so oauth_parse_redirect_uri() and oauth_check_api_url() get
- * the same input too.
+ * or the stored credentials, so oauth_parse_redirect_uri() and
+ * oauth_check_api_url() get the same input too.
  *
  * Input: lines "REDIRECT_URI\nMETHOD\nURL\nSTATE\nCODE\nERROR"; a missing line
  * is an absent argument (NULL). Checks: a code is only accepted on the
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "callback.h"
-#include "oauth.h"
+#include "auth/oauth/callback.h"
+#include "auth/oauth/oauth.h"
 
 #define FIELDS 6
 #define OUR_STATE "0123456789abcdef0123456789abcdef"
@@ -59,7 +59,7 @@ static void judge(char *field[FIELDS], const char *path)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct oauth_redirect redirect;
+	struct oauth_redirect redirect = { 0 };
 	char *text = malloc(size + 1);
 	char *field[FIELDS];
 	const char *path = DEFAULT_PATH;
@@ -71,13 +71,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	split(text, field);
 	oauth_check_api_url(field[0]);
 	if (oauth_parse_redirect_uri(field[0], &redirect) == 0) {
-		if (memchr(redirect.path, '\0', sizeof(redirect.path)) == NULL ||
-		    memchr(redirect.host, '\0', sizeof(redirect.host)) == NULL ||
-		    redirect.port == 0)
+		if (!redirect.path || !redirect.host || redirect.port == 0)
 			abort();
 		path = redirect.path;
 	}
 	judge(field, path);
+	oauth_redirect_clear(&redirect);
 	free(text);
 	return 0;
 }

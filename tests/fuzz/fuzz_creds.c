@@ -1,6 +1,6 @@
 /*
- * fuzz_creds.c - credentials read back from a store (the keyring item's
- * secret or the file store's content): creds_from_json() on any bytes. What
+ * fuzz_creds.c - credentials read back from where they are kept (the keyring
+ * item's secret or the credentials file): creds_from_json() on any bytes. What
  * parses must serialize with creds_to_json() and parse again to the same
  * credentials; a failure must leave the output untouched.
  */
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "creds.h"
+#include "auth/creds/creds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

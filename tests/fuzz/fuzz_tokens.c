@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oauth.h"
+#include "auth/oauth/oauth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "creds.h"
+#include "auth/creds/creds.h"
 
 static void fill(struct creds *c)
 {
@@ -57,14 +57,17 @@ static void test_round_trip(void)
 {
 	struct creds a, b = { 0 };
 	char *json = NULL;
+	int res;
 
 	fill(&a);
-	assert(creds_to_json(&a, &json) == 0);
+	res = creds_to_json(&a, &json);
+	assert(res == 0);
 	assert(strstr(json, "\"version\":1"));
 	assert(strstr(json, "\"expires_at\":4102444800"));
 	assert(strstr(json, "\"refreshed_at\":1700000000"));
 	assert(!strchr(json, '\n'));
-	assert(creds_from_json(json, strlen(json), &b) == 0);
+	res = creds_from_json(json, strlen(json), &b);
+	assert(res == 0);
 	assert_creds_eq(&a, &b);
 	creds_free_secret_string(json);
 	creds_clear(&a);
@@ -78,13 +81,15 @@ static void test_optional_absent(void)
 			   "\"access_token\":null,\"unknown\":[1,2]}";
 	struct creds c = { 0 };
 	char *out = NULL;
+	int res = creds_from_json(json, strlen(json), &c);
 
-	assert(creds_from_json(json, strlen(json), &c) == 0);
+	assert(res == 0);
 	assert(strcmp(c.env, "prod") == 0);
 	assert(!c.ca_file && !c.access_token && !c.refresh_token);
 	assert(!c.user_name && !c.needs_login);
 	assert(c.expires_at == 0 && c.refreshed_at == 0);
-	assert(creds_to_json(&c, &out) == 0);
+	res = creds_to_json(&c, &out);
+	assert(res == 0);
 	assert(!strstr(out, "ca_file") && !strstr(out, "access_token"));
 	creds_free_secret_string(out);
 	creds_clear(&c);
@@ -150,34 +155,42 @@ static void test_length_bound(void)
 {
 	const char *json = "{" BASE "}garbage";
 	struct creds c = { 0 };
+	int res;
 
 	/* only len bytes are parsed: the valid prefix is accepted */
-	assert(creds_from_json(json, strlen(json) - strlen("garbage"), &c) == 0);
+	res = creds_from_json(json, strlen(json) - strlen("garbage"), &c);
+	assert(res == 0);
 	creds_clear(&c);
-	assert(creds_from_json(json, 10, &c) == -EINVAL);
+	res = creds_from_json(json, 10, &c);
+	assert(res == -EINVAL);
 }
 
 static void test_to_json_requires(void)
 {
 	struct creds c;
 	char *json = (char *)"untouched";
+	int res;
 
 	fill(&c);
 	creds_free_secret_string(c.secret);
 	c.secret = NULL;
-	assert(creds_to_json(&c, &json) == -EINVAL);
+	res = creds_to_json(&c, &json);
+	assert(res == -EINVAL);
 	assert(strcmp(json, "untouched") == 0);
 	snprintf(c.env, sizeof(c.env), "Bad");
-	assert(creds_to_json(&c, &json) == -EINVAL);
+	res = creds_to_json(&c, &json);
+	assert(res == -EINVAL);
 	creds_clear(&c);
 }
 
 static void test_copy(void)
 {
 	struct creds a, b = { 0 };
+	int res;
 
 	fill(&a);
-	assert(creds_copy(&a, &b) == 0);
+	res = creds_copy(&a, &b);
+	assert(res == 0);
 	assert_creds_eq(&a, &b);
 	assert(a.secret != b.secret && a.access_token != b.access_token);
 	creds_clear(&a);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "endpoint.h"
+#include <glib.h>
+
+#include "auth/net/endpoint.h"
 
 static void test_env_valid(void)
 {
@@ -26,13 +28,15 @@ static void test_env_valid(void)
 static void expect_url(const char *base, const char *env, const char *path,
 		       const char *want)
 {
-	char buf[256];
+	char *url = NULL;
+	int res = ep_url(base, env, path, &url);
 
-	assert(ep_url(buf, sizeof(buf), base, env, path) == 0);
-	if (strcmp(buf, want) != 0) {
-		fprintf(stderr, "got %s, want %s\n", buf, want);
+	assert(res == 0);
+	if (strcmp(url, want) != 0) {
+		fprintf(stderr, "got %s, want %s\n", url, want);
 		assert(0);
 	}
+	g_free(url);
 }
 
 static void test_url_join(void)
@@ -49,17 +53,28 @@ static void test_url_join(void)
 
 static void test_url_errors(void)
 {
-	char buf[32] = "untouched";
+	char *url = (char *)"untouched";
+	int res;
 
-	assert(ep_url(buf, sizeof(buf), "https://x", "Bad", "/a") == -EINVAL);
-	assert(ep_url(buf, sizeof(buf), "https://api3.sprinklr.com", "prod2",
-		      "/api/v2/search/PROFILE") == -ENAMETOOLONG);
-	assert(strcmp(buf, "untouched") == 0);
-	/* "https://a.b/prod2/api" is 21 bytes and needs 22 with its NUL */
-	assert(ep_url(buf, 21, "https://a.b", "prod2", "/api") == -ENAMETOOLONG);
-	assert(strcmp(buf, "untouched") == 0);
-	assert(ep_url(buf, 22, "https://a.b", "prod2", "/api") == 0);
-	assert(strcmp(buf, "https://a.b/prod2/api") == 0);
+	res = ep_url("https://x", "Bad", "/a", &url);
+	assert(res == -EINVAL);
+	res = ep_url("https://x", NULL, "/a", &url);
+	assert(res == -EINVAL);
+	assert(strcmp(url, "untouched") == 0);
+}
+
+/* A URL is as long as it needs to be: nothing is cut short. */
+static void test_url_long(void)
+{
+	char *path = g_strnfill(5000, 'p');
+	char *url = NULL;
+	int res = ep_url("https://a.b", "prod2", path, &url);
+
+	assert(res == 0);
+	assert(strlen(url) == strlen("https://a.b/prod2/") + 5000);
+	assert(strncmp(url, "https://a.b/prod2/ppp", 21) == 0);
+	g_free(url);
+	g_free(path);
 }
 
 int main(void)
@@ -67,6 +82,7 @@ int main(void)
 	test_env_valid();
 	test_url_join();
 	test_url_errors();
+	test_url_long();
 	printf("endpoint: ok\n");
 	return 0;
 }

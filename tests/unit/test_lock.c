@@ -12,26 +12,42 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lock.h"
+#include "auth/api/lock.h"
+#include "auth/base/flock.h"
 
 static char root[PATH_MAX];
+
+static void expect_lock(const char *env, int timeout_ms, int *fd, int want)
+{
+	int res = lock_env(env, timeout_ms, fd);
+
+	assert(res == want);
+}
 
 static void test_same_process(void)
 {
 	int a = -1, b = -1, c = -1;
 
-	assert(lock_env("prod2", 1000, &a) == 0 && a >= 0);
+	expect_lock("prod2", 1000, &a, 0);
+	assert(a >= 0);
 	b = -7;
-	assert(lock_env("prod2", 100, &b) == -ETIMEDOUT);
+	expect_lock("prod2", 100, &b, -ETIMEDOUT);
 	assert(b == -7);
-	assert(lock_env("prod2", 0, &b) == -ETIMEDOUT);
+	expect_lock("prod2", 0, &b, -ETIMEDOUT);
 	/* another environment has its own lock */
-	assert(lock_env("qa4", 0, &c) == 0);
-	lock_release(a);
-	assert(lock_env("prod2", 0, &b) == 0);
-	lock_release(b);
-	lock_release(c);
-	lock_release(-1);
+	expect_lock("qa4", 0, &c, 0);
+	flock_release(a);
+	expect_lock("prod2", 0, &b, 0);
+	flock_release(b);
+	flock_release(c);
+	flock_release(-1);
+}
+
+static void wait_child(pid_t pid, int *status)
+{
+	pid_t waited = waitpid(pid, status, 0);
+
+	assert(waited == pid);
 }
 
 /* The child tries the lock the parent holds and reports through its status. */
@@ -41,7 +57,7 @@ static void test_child_excluded(void)
 	int status;
 	pid_t pid;
 
-	assert(lock_env("prod2", 1000, &fd) == 0);
+	expect_lock("prod2", 1000, &fd, 0);
 	pid = fork();
 	assert(pid >= 0);
 	if (pid == 0) {
@@ -49,9 +65,9 @@ static void test_child_excluded(void)
 
 		_exit(lock_env("prod2", 200, &other) == -ETIMEDOUT ? 0 : 1);
 	}
-	assert(waitpid(pid, &status, 0) == pid);
+	wait_child(pid, &status);
 	assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	lock_release(fd);
+	flock_release(fd);
 }
 
 /* The child holds the lock; it dies with the child, not before. */
@@ -61,8 +77,10 @@ static void test_dies_with_holder(void)
 	int fd = -1;
 	char byte;
 	pid_t pid;
+	int res;
 
-	assert(pipe(ready) == 0);
+	res = pipe(ready);
+	assert(res == 0);
 	pid = fork();
 	assert(pid >= 0);
 	if (pid == 0) {
@@ -75,12 +93,13 @@ static void test_dies_with_holder(void)
 		pause();
 		_exit(0);
 	}
-	assert(read(ready[0], &byte, 1) == 1);
-	assert(lock_env("prod2", 100, &fd) == -ETIMEDOUT);
+	res = (int)read(ready[0], &byte, 1);
+	assert(res == 1);
+	expect_lock("prod2", 100, &fd, -ETIMEDOUT);
 	kill(pid, SIGKILL);
-	assert(waitpid(pid, NULL, 0) == pid);
-	assert(lock_env("prod2", 1000, &fd) == 0);
-	lock_release(fd);
+	wait_child(pid, NULL);
+	expect_lock("prod2", 1000, &fd, 0);
+	flock_release(fd);
 	close(ready[0]);
 	close(ready[1]);
 }
@@ -89,21 +108,25 @@ static void test_bad_places(void)
 {
 	char path[PATH_MAX + 32];
 	int fd = -1;
+	int res;
 
-	assert(lock_env("Prod", 0, &fd) == -EINVAL);
-	assert(lock_env("../x", 0, &fd) == -EINVAL);
-	assert(lock_env(NULL, 0, &fd) == -EINVAL);
+	expect_lock("Prod", 0, &fd, -EINVAL);
+	expect_lock("../x", 0, &fd, -EINVAL);
+	expect_lock(NULL, 0, &fd, -EINVAL);
 
 	/* a lock file that is a symlink is refused */
 	snprintf(path, sizeof(path), "%s/sprinklrfs/evil.lock", root);
-	assert(symlink("/tmp/elsewhere", path) == 0);
-	assert(lock_env("evil", 0, &fd) == -EPERM);
+	res = symlink("/tmp/elsewhere", path);
+	assert(res == 0);
+	expect_lock("evil", 0, &fd, -EPERM);
 
 	/* a directory open to others is refused */
 	snprintf(path, sizeof(path), "%s/sprinklrfs", root);
-	assert(chmod(path, 0755) == 0);
-	assert(lock_env("prod2", 0, &fd) == -EPERM);
-	assert(chmod(path, 0700) == 0);
+	res = chmod(path, 0755);
+	assert(res == 0);
+	expect_lock("prod2", 0, &fd, -EPERM);
+	res = chmod(path, 0700);
+	assert(res == 0);
 	assert(fd == -1);
 }
 
@@ -112,14 +135,16 @@ static void test_tmp_fallback(void)
 	char env[16], path[64];
 	struct stat st;
 	int fd = -1;
+	int res;
 
 	snprintf(env, sizeof(env), "ut%d", (int)getpid());
 	unsetenv("XDG_RUNTIME_DIR");
-	assert(lock_env(env, 1000, &fd) == 0);
+	expect_lock(env, 1000, &fd, 0);
 	snprintf(path, sizeof(path), "/tmp/sprinklrfs-%u", (unsigned)geteuid());
-	assert(lstat(path, &st) == 0 && S_ISDIR(st.st_mode));
+	res = lstat(path, &st);
+	assert(res == 0 && S_ISDIR(st.st_mode));
 	assert((st.st_mode & 077) == 0);
-	lock_release(fd);
+	flock_release(fd);
 	snprintf(path, sizeof(path), "/tmp/sprinklrfs-%u/%s.lock",
 		 (unsigned)geteuid(), env);
 	unlink(path);
@@ -128,17 +153,20 @@ static void test_tmp_fallback(void)
 static void cleanup(void)
 {
 	char cmd[PATH_MAX + 16];
+	int res;
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert(system(cmd) == 0);
+	res = system(cmd);
+	assert(res == 0);
 }
 
 int main(void)
 {
 	char tmpl[] = "/tmp/test_lock.XXXXXX";
+	char *made = mkdtemp(tmpl);
 
-	assert(mkdtemp(tmpl));
-	snprintf(root, sizeof(root), "%s", tmpl);
+	assert(made);
+	snprintf(root, sizeof(root), "%s", made);
 	setenv("XDG_RUNTIME_DIR", root, 1);
 
 	test_same_process();

@@ -1,0 +1,80 @@
+/*
+ * api.h - "perform this API request for ENV".
+ *
+ * The rest of the program names an environment, a method, a path and a JSON
+ * body; this module supplies the Bearer and Key headers, refreshes tokens that
+ * are about to expire or were rejected, and maps the outcome to an errno in
+ * one table (api_errno). No caller ever sees a token.
+ */
+#ifndef SPRINKLRFS_API_API_H
+#define SPRINKLRFS_API_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/creds/backend.h"
+#include "auth/creds/creds.h"
+
+#define API_REFRESH_MARGIN_DEFAULT 300
+
+struct api;
+
+struct api_options {
+	enum creds_backend creds;	/* where credentials are kept */
+	int refresh_margin_s;	/* refresh this long before expiry */
+	unsigned int rate_per_second;	/* per API key; 0: unlimited */
+	unsigned int rate_per_hour;
+	double read_timeout_s;	/* one call, waits and retries included */
+	unsigned int retries;	/* more attempts after a transient failure */
+	long connect_timeout_s;
+	long stall_timeout_s;
+	size_t max_body;
+};
+
+#define API_OPTIONS_DEFAULT(backend) { \
+	.creds = (backend), .refresh_margin_s = API_REFRESH_MARGIN_DEFAULT, \
+	.rate_per_second = 10, .rate_per_hour = 1000, .read_timeout_s = 60, \
+	.retries = 4, .connect_timeout_s = 10, .stall_timeout_s = 30, \
+	.max_body = 64u << 20 }
+
+/* Calls this hour and time spent waiting for the rate limits. */
+struct api_pacing {
+	unsigned long calls_this_hour;
+	unsigned long waits;
+	double waited_s;
+};
+
+/* Filled by api_call(); free with api_reply_free(). */
+struct api_reply {
+	long status;		/* HTTP status, 0 when none arrived */
+	long retry_after;	/* seconds, -1 when absent */
+	long rate_remaining;	/* X-RateLimit-Remaining, -1 when absent */
+	long rate_reset;	/* X-RateLimit-Reset, -1 when absent */
+	char *body;		/* NUL-terminated */
+	size_t len;
+	char *error;		/* NULL, or what went wrong, for logs; never a secret */
+};
+
+/* What `auth status` and .status.json may show: nothing secret. */
+struct api_env_info {
+	char user_name[128];
+	char user_type[32];
+	char api_url[256];
+	int64_t expires_at;
+	int64_t refreshed_at;
+	bool needs_login;
+};
+
+struct api *api_new(const struct api_options *opts);
+void api_free(struct api *api);
+int api_call(struct api *api, const char *env, const char *method,
+	     const char *path, const char *body, struct api_reply *reply);
+int api_refresh(struct api *api, const char *env, char **why);
+int api_env_info(struct api *api, const char *env, struct api_env_info *info);
+int api_pacing(struct api *api, const char *env, struct api_pacing *out);
+void api_reply_free(struct api_reply *reply);
+int api_errno(long status, const char *body);
+int api_whoami(const struct creds *c, char **name, char **type, char **why);
+
+#endif
