@@ -419,16 +419,24 @@ int api_refresh(struct api *api, const char *env, char **why)
 	return res;
 }
 
+/* Accepts a zeroed or cleared info. */
+void api_env_info_clear(struct api_env_info *info)
+{
+	g_free(info->user_name);
+	g_free(info->user_type);
+	g_free(info->api_url);
+	memset(info, 0, sizeof(*info));
+}
+
+/* Fills a zeroed info, or replaces what a previous fill left. */
 static void env_info_fill(const struct creds *c, void *arg)
 {
 	struct api_env_info *info = arg;
 
-	memset(info, 0, sizeof(*info));
-	snprintf(info->user_name, sizeof(info->user_name), "%s",
-		 c->user_name ? c->user_name : "");
-	snprintf(info->user_type, sizeof(info->user_type), "%s",
-		 c->user_type ? c->user_type : "");
-	snprintf(info->api_url, sizeof(info->api_url), "%s", c->api_url);
+	api_env_info_clear(info);
+	info->user_name = g_strdup(c->user_name ? c->user_name : "");
+	info->user_type = g_strdup(c->user_type ? c->user_type : "");
+	info->api_url = g_strdup(c->api_url ? c->api_url : "");
 	info->expires_at = c->expires_at;
 	info->refreshed_at = c->refreshed_at;
 	info->needs_login = c->needs_login;

@@ -58,9 +58,9 @@ struct api_reply {
 
 /* What `auth status` and .status.json may show: nothing secret. */
 struct api_env_info {
-	char user_name[128];
-	char user_type[32];
-	char api_url[256];
+	char *user_name;	/* "" when unknown; api_env_info_clear() */
+	char *user_type;
+	char *api_url;
 	int64_t expires_at;
 	int64_t refreshed_at;
 	bool needs_login;
@@ -72,6 +72,7 @@ int api_call(struct api *api, const char *env, const char *method,
 	     const char *path, const char *body, struct api_reply *reply);
 int api_refresh(struct api *api, const char *env, char **why);
 int api_env_info(struct api *api, const char *env, struct api_env_info *info);
+void api_env_info_clear(struct api_env_info *info);
 int api_pacing(struct api *api, const char *env, struct api_pacing *out);
 void api_reply_free(struct api_reply *reply);
 int api_errno(long status, const char *body);

@@ -185,6 +185,7 @@ static int report_all(struct api *api, const struct cli_opts *o,
 		else
 			print_line(o, &r);
 		g_free(r.detail);
+		api_env_info_clear(&r.info);
 	}
 	if (list) {
 		print_json(list);
@@ -221,7 +222,7 @@ int cli_status(const struct cli_opts *o)
 
 int cli_refresh(const struct cli_opts *o)
 {
-	struct api_env_info info;
+	struct api_env_info info = { 0 };
 	struct api *api = new_api(o);
 	char when[64], *why = NULL;
 	int res;
@@ -236,6 +237,7 @@ int cli_refresh(const struct cli_opts *o)
 		log_error("%s", why && why[0] ? why : strerror(-res));
 	}
 	g_free(why);
+	api_env_info_clear(&info);
 	api_free(api);
 	return res == 0 ? CLI_OK : CLI_FAILED;
 }

@@ -31,7 +31,7 @@ static void add_time(cJSON *obj, const char *name, int64_t t)
 
 static void add_credentials(cJSON *root, struct view_env *e)
 {
-	struct api_env_info info;
+	struct api_env_info info = { 0 };
 
 	if (api_env_info(e->view->api, e->name, &info) < 0) {
 		cJSON_AddNullToObject(root, "user");
@@ -44,6 +44,7 @@ static void add_credentials(cJSON *root, struct view_env *e)
 	add_time(root, "token_expires_at", info.expires_at);
 	add_time(root, "last_refresh", info.refreshed_at);
 	cJSON_AddBoolToObject(root, "needs_login", info.needs_login);
+	api_env_info_clear(&info);
 }
 
 static void add_calls(cJSON *root, struct view_env *e)
