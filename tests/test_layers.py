@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS = [
-    "auth/base",    # log, clock, flock, worker, retry, hash
+    "auth/base",    # log, msg, clock, flock, worker, retry, hash, secret
     "auth/net",     # http, pacer, endpoint, the answers' meaning
     "auth/creds",   # the credentials and where they are kept
     "auth/oauth",   # the authorization flow, the redirect listener

@@ -14,8 +14,8 @@
 #include "fs/view/find.h"
 #include "fs/view/stat.h"
 
-static uint64_t ino_of(const struct view_env *e, const char *kind,
-		       const char *name)
+static uint64_t env_ino(const struct view_env *e, const char *kind,
+			const char *name)
 {
 	return stat_ino(e->name, kind, name);
 }
@@ -35,7 +35,7 @@ int attr_profile(const struct view *v, const struct node *n, struct stat *st,
 
 	if (res < 0)
 		return res;
-	stat_base(v, st, S_IFREG, ino_of(n->env, "profile", n->id),
+	stat_base(v, st, S_IFREG, env_ino(n->env, "profile", n->id),
 		  modified_ms);
 	stat_size(st, size);
 	return 0;
@@ -52,7 +52,7 @@ void attr_link(const struct view *v, const struct node *n, const char *id,
 				    n->kind == NODE_CHANNEL_LINK ? n->id : "",
 				    (long long)n->list_id, id);
 
-	stat_base(v, st, S_IFLNK, ino_of(n->env, "link", key), modified_ms);
+	stat_base(v, st, S_IFLNK, env_ino(n->env, "link", key), modified_ms);
 	stat_size(st, strlen(target));
 	g_free(key);
 	g_free(target);
@@ -101,7 +101,7 @@ static int lists_stat(const struct view *v, const struct node *n,
 	g_array_unref(lists);
 	if (n->kind == NODE_WORKSPACE && subdirs == 0)
 		return -ENOENT;
-	stat_dir(v, st, ino_of(n->env, "lists", n->kind == NODE_WORKSPACE ?
+	stat_dir(v, st, env_ino(n->env, "lists", n->kind == NODE_WORKSPACE ?
 			       n->workspace : n->kind == NODE_PARTNER ?
 			       "partner" : "workspace"), mtime, subdirs);
 	return 0;
@@ -119,11 +119,11 @@ static int list_stat(const struct view *v, const struct node *n,
 		return res;
 	key = g_strdup_printf("%s/%lld", n->workspace, (long long)n->list_id);
 	if (n->kind == NODE_LIST_JSON) {
-		stat_base(v, st, S_IFREG, ino_of(n->env, "list.json", key),
+		stat_base(v, st, S_IFREG, env_ino(n->env, "list.json", key),
 			  list.mtime_ms);
 		stat_size(st, g_bytes_get_size(list.json));
 	} else {
-		stat_dir(v, st, ino_of(n->env, n->kind == NODE_LIST ? "list" :
+		stat_dir(v, st, env_ino(n->env, n->kind == NODE_LIST ? "list" :
 				       "list-profiles", key), list.mtime_ms,
 			 n->kind == NODE_LIST);
 	}
@@ -181,10 +181,10 @@ static int profile_dirs_stat(const struct view *v, const struct node *n,
 	if (n->kind == NODE_CHANNELS)
 		types = attr_channel_types(n->env, NULL);
 	if (n->kind == NODE_CHANNEL_TYPE)
-		stat_dir(v, st, ino_of(n->env, "channel", n->channel_type),
+		stat_dir(v, st, env_ino(n->env, "channel", n->channel_type),
 			 newest(n->env), 0);
 	else
-		stat_dir(v, st, ino_of(n->env, "dir", n->kind == NODE_CHANNELS ?
+		stat_dir(v, st, env_ino(n->env, "dir", n->kind == NODE_CHANNELS ?
 				       TREE_CHANNELS : TREE_PROFILES),
 			 newest(n->env), types);
 	return 0;
@@ -224,7 +224,7 @@ static int env_stat(const struct view *v, const struct node *n,
 {
 	if (sync_profiles(n->env->sync, SYNC_IF_DUE) == -EINTR)
 		return -EINTR;
-	stat_dir(v, st, ino_of(n->env, "dir", ""), newest(n->env), 3);
+	stat_dir(v, st, env_ino(n->env, "dir", ""), newest(n->env), 3);
 	return 0;
 }
 
@@ -237,7 +237,7 @@ int attr_get(const struct view *v, const struct node *n, struct stat *st)
 	case NODE_ENV:
 		return env_stat(v, n, st);
 	case NODE_LISTS:
-		stat_dir(v, st, ino_of(n->env, "dir", TREE_LISTS),
+		stat_dir(v, st, env_ino(n->env, "dir", TREE_LISTS),
 			 newest(n->env), 2);
 		return 0;
 	case NODE_PROFILES:
