@@ -1,12 +1,12 @@
 /*
  * test_creds.c - the creds JSON: round trip, strictness, ownership, wiping.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "auth/creds/creds.h"
 
 static void fill(struct creds *c)
@@ -30,15 +30,15 @@ static void fill(struct creds *c)
 static void assert_str_eq(const char *a, const char *b)
 {
 	if (!a || !b) {
-		assert(a == b);
+		check(a == b);
 		return;
 	}
-	assert(strcmp(a, b) == 0);
+	check(strcmp(a, b) == 0);
 }
 
 static void assert_creds_eq(const struct creds *a, const struct creds *b)
 {
-	assert(strcmp(a->env, b->env) == 0);
+	check(strcmp(a->env, b->env) == 0);
 	assert_str_eq(a->api_url, b->api_url);
 	assert_str_eq(a->ca_file, b->ca_file);
 	assert_str_eq(a->key, b->key);
@@ -48,9 +48,9 @@ static void assert_creds_eq(const struct creds *a, const struct creds *b)
 	assert_str_eq(a->refresh_token, b->refresh_token);
 	assert_str_eq(a->user_name, b->user_name);
 	assert_str_eq(a->user_type, b->user_type);
-	assert(a->expires_at == b->expires_at);
-	assert(a->refreshed_at == b->refreshed_at);
-	assert(a->needs_login == b->needs_login);
+	check(a->expires_at == b->expires_at);
+	check(a->refreshed_at == b->refreshed_at);
+	check(a->needs_login == b->needs_login);
 }
 
 static void test_round_trip(void)
@@ -61,13 +61,13 @@ static void test_round_trip(void)
 
 	fill(&a);
 	res = creds_to_json(&a, &json);
-	assert(res == 0);
-	assert(strstr(json, "\"version\":1"));
-	assert(strstr(json, "\"expires_at\":4102444800"));
-	assert(strstr(json, "\"refreshed_at\":1700000000"));
-	assert(!strchr(json, '\n'));
+	check(res == 0);
+	check(strstr(json, "\"version\":1"));
+	check(strstr(json, "\"expires_at\":4102444800"));
+	check(strstr(json, "\"refreshed_at\":1700000000"));
+	check(!strchr(json, '\n'));
 	res = creds_from_json(json, strlen(json), &b);
-	assert(res == 0);
+	check(res == 0);
 	assert_creds_eq(&a, &b);
 	creds_free_secret_string(json);
 	creds_clear(&a);
@@ -83,14 +83,14 @@ static void test_optional_absent(void)
 	char *out = NULL;
 	int res = creds_from_json(json, strlen(json), &c);
 
-	assert(res == 0);
-	assert(strcmp(c.env, "prod") == 0);
-	assert(!c.ca_file && !c.access_token && !c.refresh_token);
-	assert(!c.user_name && !c.needs_login);
-	assert(c.expires_at == 0 && c.refreshed_at == 0);
+	check(res == 0);
+	check(strcmp(c.env, "prod") == 0);
+	check(!c.ca_file && !c.access_token && !c.refresh_token);
+	check(!c.user_name && !c.needs_login);
+	check(c.expires_at == 0 && c.refreshed_at == 0);
 	res = creds_to_json(&c, &out);
-	assert(res == 0);
-	assert(!strstr(out, "ca_file") && !strstr(out, "access_token"));
+	check(res == 0);
+	check(!strstr(out, "ca_file") && !strstr(out, "access_token"));
 	creds_free_secret_string(out);
 	creds_clear(&c);
 }
@@ -104,10 +104,10 @@ static void expect_invalid(const char *json)
 	before = c;
 	if (creds_from_json(json, strlen(json), &c) != -EINVAL) {
 		fprintf(stderr, "accepted: %s\n", json);
-		assert(0);
+		check(0);
 	}
 	/* untouched: same pointers, same values */
-	assert(memcmp(&c, &before, sizeof(c)) == 0);
+	check(memcmp(&c, &before, sizeof(c)) == 0);
 	creds_clear(&c);
 }
 
@@ -159,10 +159,10 @@ static void test_length_bound(void)
 
 	/* only len bytes are parsed: the valid prefix is accepted */
 	res = creds_from_json(json, strlen(json) - strlen("garbage"), &c);
-	assert(res == 0);
+	check(res == 0);
 	creds_clear(&c);
 	res = creds_from_json(json, 10, &c);
-	assert(res == -EINVAL);
+	check(res == -EINVAL);
 }
 
 static void test_to_json_requires(void)
@@ -175,11 +175,11 @@ static void test_to_json_requires(void)
 	creds_free_secret_string(c.secret);
 	c.secret = NULL;
 	res = creds_to_json(&c, &json);
-	assert(res == -EINVAL);
-	assert(strcmp(json, "untouched") == 0);
+	check(res == -EINVAL);
+	check(strcmp(json, "untouched") == 0);
 	snprintf(c.env, sizeof(c.env), "Bad");
 	res = creds_to_json(&c, &json);
-	assert(res == -EINVAL);
+	check(res == -EINVAL);
 	creds_clear(&c);
 }
 
@@ -190,11 +190,11 @@ static void test_copy(void)
 
 	fill(&a);
 	res = creds_copy(&a, &b);
-	assert(res == 0);
+	check(res == 0);
 	assert_creds_eq(&a, &b);
-	assert(a.secret != b.secret && a.access_token != b.access_token);
+	check(a.secret != b.secret && a.access_token != b.access_token);
 	creds_clear(&a);
-	assert(strcmp(b.refresh_token, "refresh-token-1") == 0);
+	check(strcmp(b.refresh_token, "refresh-token-1") == 0);
 	creds_clear(&b);
 }
 
@@ -214,7 +214,7 @@ static void test_clear(void)
 
 	fill(&c);
 	creds_clear(&c);
-	assert(all_zero(&c, sizeof(c)));
+	check(all_zero(&c, sizeof(c)));
 	creds_clear(&c);	/* twice is fine */
 	creds_clear(NULL);
 	creds_free_secret_string(NULL);
@@ -247,7 +247,7 @@ static void test_wipe(void)
 	watched = s;
 	watched_was_wiped = false;
 	creds_free_secret_string(s);
-	assert(watched_was_wiped);
+	check(watched_was_wiped);
 }
 
 int main(void)

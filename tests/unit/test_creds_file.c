@@ -2,7 +2,6 @@
  * test_creds_file.c - credentials kept in a file (the opt-in backend), in a
  * throwaway XDG_CONFIG_HOME.
  */
-#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +15,7 @@
 
 #include <glib.h>
 
+#include "check.h"
 #include "auth/creds/backend.h"
 
 static char root[PATH_MAX];
@@ -38,7 +38,7 @@ static void path_of(char *buf, size_t size, const char *name)
 {
 	int n = snprintf(buf, size, "%s/%s", dir, name);
 
-	assert(n >= 0 && (size_t)n < size);
+	check(n >= 0 && (size_t)n < size);
 }
 
 static void write_file(const char *name, const char *text, mode_t mode)
@@ -49,11 +49,11 @@ static void write_file(const char *name, const char *text, mode_t mode)
 
 	path_of(path, sizeof(path), name);
 	f = fopen(path, "w");
-	assert(f);
+	check(f);
 	fputs(text, f);
 	fclose(f);
 	res = chmod(path, mode);
-	assert(res == 0);
+	check(res == 0);
 }
 
 /* The permission bits of path; asserts that it exists. */
@@ -62,7 +62,7 @@ static mode_t mode_of(const char *path)
 	struct stat st;
 	int res = stat(path, &st);
 
-	assert(res == 0);
+	check(res == 0);
 	return st.st_mode & 0777;
 }
 
@@ -74,14 +74,14 @@ static void test_save_load(void)
 
 	make(&c, "prod2", "a1");
 	res = creds_save(CREDS_FILE, &c);
-	assert(res == 0);
-	assert(mode_of(dir) == 0700);
+	check(res == 0);
+	check(mode_of(dir) == 0700);
 	path_of(path, sizeof(path), "prod2.json");
-	assert(mode_of(path) == 0600);
+	check(mode_of(path) == 0600);
 	res = creds_load(CREDS_FILE, "prod2", &got);
-	assert(res == 0);
-	assert(strcmp(got.access_token, "a1") == 0);
-	assert(strcmp(got.env, "prod2") == 0 && got.expires_at == 1800000000);
+	check(res == 0);
+	check(strcmp(got.access_token, "a1") == 0);
+	check(strcmp(got.env, "prod2") == 0 && got.expires_at == 1800000000);
 	creds_clear(&got);
 	creds_clear(&c);
 }
@@ -92,7 +92,7 @@ static bool no_temp_files(void)
 	struct dirent *de;
 	bool clean = true;
 
-	assert(d);
+	check(d);
 	for (de = readdir(d); de; de = readdir(d))
 		if (strstr(de->d_name, ".tmp-"))
 			clean = false;
@@ -111,26 +111,26 @@ static void test_atomic_replace(void)
 
 	path_of(path, sizeof(path), "prod2.json");
 	fd = open(path, O_RDONLY);
-	assert(fd >= 0);
+	check(fd >= 0);
 	res = fstat(fd, &before);
-	assert(res == 0);
+	check(res == 0);
 	make(&c, "prod2", "a2");
 	res = creds_save(CREDS_FILE, &c);
-	assert(res == 0);
+	check(res == 0);
 	creds_clear(&c);
 	/* a new file took the name; a reader of the old one sees it whole */
 	res = stat(path, &after);
-	assert(res == 0 && after.st_ino != before.st_ino);
+	check(res == 0 && after.st_ino != before.st_ino);
 	n = read(fd, buf, sizeof(buf) - 1);
-	assert(n > 0);
+	check(n > 0);
 	buf[n] = '\0';
-	assert(strstr(buf, "\"access_token\":\"a1\""));
+	check(strstr(buf, "\"access_token\":\"a1\""));
 	close(fd);
 	res = creds_load(CREDS_FILE, "prod2", &got);
-	assert(res == 0);
-	assert(strcmp(got.access_token, "a2") == 0);
+	check(res == 0);
+	check(strcmp(got.access_token, "a2") == 0);
 	creds_clear(&got);
-	assert(no_temp_files());
+	check(no_temp_files());
 }
 
 static void test_list_delete(void)
@@ -141,28 +141,28 @@ static void test_list_delete(void)
 
 	make(&c, "qa4", "q");
 	res = creds_save(CREDS_FILE, &c);
-	assert(res == 0);
+	check(res == 0);
 	creds_clear(&c);
 	write_file("README.txt", "x", 0600);
 	write_file("Bad.json", "{}", 0600);
 	write_file(".prod.json.tmp-abcdef", "{}", 0600);
 	res = creds_list(CREDS_FILE, &envs);
-	assert(res == 0);
-	assert(g_strv_length(envs) == 2);
-	assert(strcmp(envs[0], "prod2") == 0 && strcmp(envs[1], "qa4") == 0);
+	check(res == 0);
+	check(g_strv_length(envs) == 2);
+	check(strcmp(envs[0], "prod2") == 0 && strcmp(envs[1], "qa4") == 0);
 	g_strfreev(envs);
 
 	res = creds_delete(CREDS_FILE, "qa4");
-	assert(res == 0);
+	check(res == 0);
 	res = creds_delete(CREDS_FILE, "qa4");
-	assert(res == 0);
+	check(res == 0);
 	res = creds_load(CREDS_FILE, "qa4", &c);
-	assert(res == -ENOENT);
+	check(res == -ENOENT);
 	res = creds_delete(CREDS_FILE, "../x");
-	assert(res == -EINVAL);
+	check(res == -EINVAL);
 	res = creds_list(CREDS_FILE, &envs);
-	assert(res == 0);
-	assert(g_strv_length(envs) == 1 && strcmp(envs[0], "prod2") == 0);
+	check(res == 0);
+	check(g_strv_length(envs) == 1 && strcmp(envs[0], "prod2") == 0);
 	g_strfreev(envs);
 }
 
@@ -174,8 +174,8 @@ static void expect_load_fails(const char *env, int want)
 	make(&c, "keep", "untouched");
 	before = c;
 	res = creds_load(CREDS_FILE, env, &c);
-	assert(res == want);
-	assert(memcmp(&c, &before, sizeof(c)) == 0);
+	check(res == want);
+	check(memcmp(&c, &before, sizeof(c)) == 0);
 	creds_clear(&c);
 }
 
@@ -183,7 +183,7 @@ static void set_mode(const char *path, mode_t mode)
 {
 	int res = chmod(path, mode);
 
-	assert(res == 0);
+	check(res == 0);
 }
 
 static void test_refuse_readable(void)
@@ -195,7 +195,7 @@ static void test_refuse_readable(void)
 	set_mode(path, 0644);
 	expect_load_fails("prod2", -EPERM);
 	msg = creds_strerror(CREDS_FILE, -EPERM);
-	assert(strstr(msg, path) && strstr(msg, "chmod 600"));
+	check(strstr(msg, path) && strstr(msg, "chmod 600"));
 	set_mode(path, 0640);
 	expect_load_fails("prod2", -EPERM);
 	set_mode(path, 0600);
@@ -211,19 +211,19 @@ static void test_refuse_symlink(void)
 	/* a valid, private file that is reached through a symlink */
 	make(&c, "prod5", "t");
 	res = creds_save(CREDS_FILE, &c);
-	assert(res == 0);
+	check(res == 0);
 	creds_clear(&c);
 	path_of(target, sizeof(target), "prod5.json");
 	path_of(link, sizeof(link), "prod6.json");
 	res = rename(target, link);
-	assert(res == 0);
+	check(res == 0);
 	res = symlink(link, target);
-	assert(res == 0);
+	check(res == 0);
 	expect_load_fails("prod5", -EPERM);
 	res = unlink(target);
-	assert(res == 0);
+	check(res == 0);
 	res = unlink(link);
-	assert(res == 0);
+	check(res == 0);
 }
 
 static void test_corrupt(void)
@@ -248,14 +248,14 @@ static void test_home_fallback(void)
 	int res;
 
 	res = mkdir(home, 0700);
-	assert(res == 0);
+	check(res == 0);
 	unsetenv("XDG_CONFIG_HOME");
 	setenv("HOME", home, 1);
 	make(&c, "prod", "h");
 	res = creds_save(CREDS_FILE, &c);
-	assert(res == 0);
+	check(res == 0);
 	creds_clear(&c);
-	assert(mode_of(path) == 0600);
+	check(mode_of(path) == 0600);
 	g_free(path);
 	g_free(home);
 }
@@ -265,7 +265,7 @@ static void cleanup(void)
 	char *cmd = g_strdup_printf("rm -rf '%s'", root);
 	int res = system(cmd);
 
-	assert(res == 0);
+	check(res == 0);
 	g_free(cmd);
 }
 
@@ -275,10 +275,10 @@ int main(void)
 	char *made = mkdtemp(tmpl);
 	int n;
 
-	assert(made);
+	check(made);
 	snprintf(root, sizeof(root), "%s", made);
 	n = snprintf(dir, sizeof(dir), "%s/sprinklrfs", root);
-	assert(n >= 0 && (size_t)n < sizeof(dir));
+	check(n >= 0 && (size_t)n < sizeof(dir));
 	setenv("XDG_CONFIG_HOME", root, 1);
 
 	test_save_load();

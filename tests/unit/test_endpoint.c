@@ -1,28 +1,28 @@
 /*
  * test_endpoint.c - environment names and URL joining (API §1).
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
 
+#include "check.h"
 #include "auth/net/endpoint.h"
 
 static void test_env_valid(void)
 {
-	assert(ep_env_valid("prod"));
-	assert(ep_env_valid("prod2"));
-	assert(ep_env_valid("qa4"));
-	assert(ep_env_valid("abcdefghijklmnopqrstuvwxyz012345"));
-	assert(!ep_env_valid("abcdefghijklmnopqrstuvwxyz0123456"));
-	assert(!ep_env_valid(""));
-	assert(!ep_env_valid(NULL));
-	assert(!ep_env_valid("Prod2"));
-	assert(!ep_env_valid("prod-2"));
-	assert(!ep_env_valid("../x"));
-	assert(!ep_env_valid("prod/2"));
+	check(ep_env_valid("prod"));
+	check(ep_env_valid("prod2"));
+	check(ep_env_valid("qa4"));
+	check(ep_env_valid("abcdefghijklmnopqrstuvwxyz012345"));
+	check(!ep_env_valid("abcdefghijklmnopqrstuvwxyz0123456"));
+	check(!ep_env_valid(""));
+	check(!ep_env_valid(NULL));
+	check(!ep_env_valid("Prod2"));
+	check(!ep_env_valid("prod-2"));
+	check(!ep_env_valid("../x"));
+	check(!ep_env_valid("prod/2"));
 }
 
 static void expect_url(const char *base, const char *env, const char *path,
@@ -31,10 +31,10 @@ static void expect_url(const char *base, const char *env, const char *path,
 	char *url = NULL;
 	int res = ep_url(base, env, path, &url);
 
-	assert(res == 0);
+	check(res == 0);
 	if (strcmp(url, want) != 0) {
 		fprintf(stderr, "got %s, want %s\n", url, want);
-		assert(0);
+		check(0);
 	}
 	g_free(url);
 }
@@ -57,10 +57,10 @@ static void test_url_errors(void)
 	int res;
 
 	res = ep_url("https://x", "Bad", "/a", &url);
-	assert(res == -EINVAL);
+	check(res == -EINVAL);
 	res = ep_url("https://x", NULL, "/a", &url);
-	assert(res == -EINVAL);
-	assert(strcmp(url, "untouched") == 0);
+	check(res == -EINVAL);
+	check(strcmp(url, "untouched") == 0);
 }
 
 /* A URL is as long as it needs to be: nothing is cut short. */
@@ -70,9 +70,9 @@ static void test_url_long(void)
 	char *url = NULL;
 	int res = ep_url("https://a.b", "prod2", path, &url);
 
-	assert(res == 0);
-	assert(strlen(url) == strlen("https://a.b/prod2/") + 5000);
-	assert(strncmp(url, "https://a.b/prod2/ppp", 21) == 0);
+	check(res == 0);
+	check(strlen(url) == strlen("https://a.b/prod2/") + 5000);
+	check(strncmp(url, "https://a.b/prod2/ppp", 21) == 0);
 	g_free(url);
 	g_free(path);
 }

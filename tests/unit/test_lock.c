@@ -1,7 +1,6 @@
 /*
  * test_lock.c - the refresh lock excludes other opens and other processes.
  */
-#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -12,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "auth/api/lock.h"
 #include "auth/base/flock.h"
 
@@ -21,7 +21,7 @@ static void expect_lock(const char *env, int timeout_ms, int *fd, int want)
 {
 	int res = lock_env(env, timeout_ms, fd);
 
-	assert(res == want);
+	check(res == want);
 }
 
 static void test_same_process(void)
@@ -29,10 +29,10 @@ static void test_same_process(void)
 	int a = -1, b = -1, c = -1;
 
 	expect_lock("prod2", 1000, &a, 0);
-	assert(a >= 0);
+	check(a >= 0);
 	b = -7;
 	expect_lock("prod2", 100, &b, -ETIMEDOUT);
-	assert(b == -7);
+	check(b == -7);
 	expect_lock("prod2", 0, &b, -ETIMEDOUT);
 	/* another environment has its own lock */
 	expect_lock("qa4", 0, &c, 0);
@@ -47,7 +47,7 @@ static void wait_child(pid_t pid, int *status)
 {
 	pid_t waited = waitpid(pid, status, 0);
 
-	assert(waited == pid);
+	check(waited == pid);
 }
 
 /* The child tries the lock the parent holds and reports through its status. */
@@ -59,14 +59,14 @@ static void test_child_excluded(void)
 
 	expect_lock("prod2", 1000, &fd, 0);
 	pid = fork();
-	assert(pid >= 0);
+	check(pid >= 0);
 	if (pid == 0) {
 		int other = -1;
 
 		_exit(lock_env("prod2", 200, &other) == -ETIMEDOUT ? 0 : 1);
 	}
 	wait_child(pid, &status);
-	assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	flock_release(fd);
 }
 
@@ -80,9 +80,9 @@ static void test_dies_with_holder(void)
 	int res;
 
 	res = pipe(ready);
-	assert(res == 0);
+	check(res == 0);
 	pid = fork();
-	assert(pid >= 0);
+	check(pid >= 0);
 	if (pid == 0) {
 		int held = -1;
 
@@ -94,7 +94,7 @@ static void test_dies_with_holder(void)
 		_exit(0);
 	}
 	res = (int)read(ready[0], &byte, 1);
-	assert(res == 1);
+	check(res == 1);
 	expect_lock("prod2", 100, &fd, -ETIMEDOUT);
 	kill(pid, SIGKILL);
 	wait_child(pid, NULL);
@@ -117,17 +117,17 @@ static void test_bad_places(void)
 	/* a lock file that is a symlink is refused */
 	snprintf(path, sizeof(path), "%s/sprinklrfs/evil.lock", root);
 	res = symlink("/tmp/elsewhere", path);
-	assert(res == 0);
+	check(res == 0);
 	expect_lock("evil", 0, &fd, -EPERM);
 
 	/* a directory open to others is refused */
 	snprintf(path, sizeof(path), "%s/sprinklrfs", root);
 	res = chmod(path, 0755);
-	assert(res == 0);
+	check(res == 0);
 	expect_lock("prod2", 0, &fd, -EPERM);
 	res = chmod(path, 0700);
-	assert(res == 0);
-	assert(fd == -1);
+	check(res == 0);
+	check(fd == -1);
 }
 
 static void test_tmp_fallback(void)
@@ -142,8 +142,8 @@ static void test_tmp_fallback(void)
 	expect_lock(env, 1000, &fd, 0);
 	snprintf(path, sizeof(path), "/tmp/sprinklrfs-%u", (unsigned)geteuid());
 	res = lstat(path, &st);
-	assert(res == 0 && S_ISDIR(st.st_mode));
-	assert((st.st_mode & 077) == 0);
+	check(res == 0 && S_ISDIR(st.st_mode));
+	check((st.st_mode & 077) == 0);
 	flock_release(fd);
 	snprintf(path, sizeof(path), "/tmp/sprinklrfs-%u/%s.lock",
 		 (unsigned)geteuid(), env);
@@ -157,7 +157,7 @@ static void cleanup(void)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	res = system(cmd);
-	assert(res == 0);
+	check(res == 0);
 }
 
 int main(void)
@@ -165,7 +165,7 @@ int main(void)
 	char tmpl[] = "/tmp/test_lock.XXXXXX";
 	char *made = mkdtemp(tmpl);
 
-	assert(made);
+	check(made);
 	snprintf(root, sizeof(root), "%s", made);
 	setenv("XDG_RUNTIME_DIR", root, 1);
 
