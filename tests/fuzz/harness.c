@@ -15,14 +15,14 @@
 #define CACHE_BYTES (16u << 20)
 
 static struct store *store;
-static char store_dir[256];
-static char store_path[300];
+static char db_dir[256];
+static char db_path[300];
 
 static void unlink_suffixed(const char *suffix)
 {
 	char name[320];
 
-	snprintf(name, sizeof(name), "%s%s", store_path, suffix);
+	snprintf(name, sizeof(name), "%s%s", db_path, suffix);
 	unlink(name);
 }
 
@@ -32,10 +32,10 @@ static void remove_files(void)
 	unlink_suffixed("-wal");
 	unlink_suffixed("-shm");
 	unlink_suffixed("-journal");
-	rmdir(store_dir);
+	rmdir(db_dir);
 }
 
-static void store_remove(void)
+static void db_remove(void)
 {
 	store_close(store);
 	store = NULL;
@@ -59,10 +59,10 @@ static void remove_stale(const char *parent, const char *prefix)
 		if (*end != '.' || pid <= 0 || pid == (long)getpid() ||
 		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
-		snprintf(store_dir, sizeof(store_dir), "%s/%s", parent,
+		snprintf(db_dir, sizeof(db_dir), "%s/%s", parent,
 			 d->d_name);
-		snprintf(store_path, sizeof(store_path), "%s/prod2.sqlite",
-			 store_dir);
+		snprintf(db_path, sizeof(db_path), "%s/prod2.sqlite",
+			 db_dir);
 		remove_files();
 	}
 	closedir(dir);
@@ -75,9 +75,9 @@ static bool make_dir(const char *parent, const char *target)
 
 	snprintf(prefix, sizeof(prefix), "%s.", target);
 	remove_stale(parent, prefix);
-	snprintf(store_dir, sizeof(store_dir), "%s/%s%ld.XXXXXX", parent,
+	snprintf(db_dir, sizeof(db_dir), "%s/%s%ld.XXXXXX", parent,
 		 prefix, (long)getpid());
-	return mkdtemp(store_dir) != NULL;
+	return mkdtemp(db_dir) != NULL;
 }
 
 struct store *fuzz_store_open(const char *target)
@@ -88,14 +88,14 @@ struct store *fuzz_store_open(const char *target)
 		perror("mkdtemp");
 		abort();
 	}
-	snprintf(store_path, sizeof(store_path), "%s/prod2.sqlite", store_dir);
-	ret = store_open(store_path, CACHE_BYTES, &store);
+	snprintf(db_path, sizeof(db_path), "%s/prod2.sqlite", db_dir);
+	ret = store_open(db_path, CACHE_BYTES, &store);
 	if (ret < 0) {
-		fprintf(stderr, "%s: store_open %s: %d\n", target, store_path,
+		fprintf(stderr, "%s: store_open %s: %d\n", target, db_path,
 			ret);
 		remove_files();
 		abort();
 	}
-	atexit(store_remove);
+	atexit(db_remove);
 	return store;
 }
