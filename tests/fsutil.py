@@ -242,6 +242,20 @@ def requests_since(m, mark):
     return re.findall(r"opcode: (\w+)", m.log()[mark:])
 
 
+# A profile's node id has the top bit set (fs/fuse/inodes.h).
+PROFILE_NODE = 1 << 63
+
+
+def profile_requests_since(m, mark):
+    """(opcode, node id) of the requests since mark that were about a
+    profile: its node id's, or a LOOKUP (which names a child of its node
+    id, a profile or not)."""
+    found = re.findall(r"opcode: (\w+) \(\d+\), nodeid: (\d+)",
+                       m.log()[mark:])
+    return [(op, int(node)) for op, node in found
+            if int(node) >= PROFILE_NODE or op == "LOOKUP"]
+
+
 def daemon_pids(mountpoint):
     """Pids of processes whose command line names mountpoint (the daemon)."""
     target = str(mountpoint).encode()
