@@ -34,7 +34,7 @@ def test_revoked_environment_fails_eacces_and_spares_the_other(mounted):
     assert fsutil.errno_of(lambda: fsutil.read(qa4 / "workspaces.json")) == errno.EACCES
     assert fsutil.errno_of(lambda: fsutil.read(qa4 / "profiles" / f"{FRESH}.json")) \
         == errno.EACCES
-    util.wait_for(lambda: "run: sprinklrfs auth login qa4" in m.log(), timeout=5,
+    util.wait_for(lambda: "run: sprinklrfs auth login qa4" in m.log(), timeout=20,
                   what="the daemon to say how to log in again")
     assert working(m.path / "prod2")
     add_fresh(fake, "prod2")
@@ -110,7 +110,7 @@ def test_a_new_login_is_picked_up_without_remount(mounted, keyring):
     assert fsutil.errno_of(lambda: fsutil.read(root / "workspaces.json")) == errno.EACCES
     unknown = root / "profiles" / ("0" * 24 + ".json")
     assert fsutil.errno_of(lambda: fsutil.read(unknown)) == errno.EACCES
-    util.wait_for(lambda: "run: sprinklrfs auth login prod2" in m.log(), timeout=5,
+    util.wait_for(lambda: "run: sprinklrfs auth login prod2" in m.log(), timeout=20,
                   what="the daemon to say how to log in again")
     util.login(fake, keyring.env)
     util.wait_for(lambda: fsutil.errno_of(lambda: fsutil.read(root / "workspaces.json"))

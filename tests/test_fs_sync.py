@@ -88,7 +88,7 @@ def check_gone(root, victim, count):
     path = root / "profiles" / f"{victim}.json"
     assert f"{victim}.json" not in os.listdir(root / "profiles")
     util.wait_for(lambda: fsutil.errno_of(lambda: os.stat(path)) == errno.ENOENT,
-                  timeout=5, what="the deleted profile's entry to go")
+                  timeout=20, what="the deleted profile's entry to go")
     lines = fsutil.read(root / "profiles.ndjson").splitlines()
     assert len(lines) == count
     assert not any(json.loads(line)["id"] == victim for line in lines)
@@ -146,7 +146,7 @@ def test_sync_command_runs_an_incremental_sync(mounted, keyring):
     assert res.returncode == 0, res.stderr
     assert calls_by_endpoint(fake) == {"search": 1}
     want = fake.profile("prod2", pid)
-    util.wait_for(lambda: fsutil.read(path) != old, timeout=5,
+    util.wait_for(lambda: fsutil.read(path) != old, timeout=20,
                   what="the changed profile's new content")
     data = fsutil.read(path)
     assert fsutil.same_json(data, want)

@@ -39,7 +39,7 @@ def synced(keyring, fake, src, pid):
     assert res.returncode == 0, res.stderr
     want = fake.profile("prod2", pid)["modifiedTime"] * 10**6
     util.wait_for(lambda: os.stat(profile(src, pid)).st_mtime_ns == want,
-                  timeout=5, what="the mount to show the changed profile")
+                  timeout=20, what="the mount to show the changed profile")
 
 
 def profile(root, pid):
