@@ -83,6 +83,22 @@ def test_auto_follows_a_server_that_caps_pages_silently(mounted, mount, keyring)
     assert calls_by_endpoint(fake) == listing_calls(N, 250)
 
 
+def test_a_second_mount_asks_for_what_the_first_learned(mounted, mount, keyring):
+    """Two mounts share the store: one that was up before the other learned
+    the size finds it there at its next search."""
+    fake, m = mounted(profiles=N, max_page_size=250)
+    other = mount(name="other")
+    wait_complete(keyring, m)
+    assert fake.calls("prod2", "search", 400) == refused(250)
+    fake.reset_counters()
+    os.stat(other.path / "prod2")       # a complete store: one incremental page
+    assert calls_by_endpoint(fake) == {"search": 1}
+    fake.reset_counters()
+    full_sync(keyring, other)
+    assert calls_by_endpoint(fake) == listing_calls(N, 250)
+    assert fsutil.status(other)["sync"]["page_size"] == 250
+
+
 def test_an_explicit_page_size_is_asked_as_it_is(mounted):
     """page_size=500 at a server that takes 250: one 400, EIO, no probing."""
     fake, m = mounted("-o", "page_size=500", profiles=300, max_page_size=250)
