@@ -45,12 +45,17 @@ def calls_by_endpoint(fake, env="prod2"):
             for name, by_status in by_endpoint.items() if name in API}
 
 
-def pages(count, page_size=100):
+# What page_size=auto asks for first, and what a fake of the default
+# max_page_size (1000) accepts: a mount's page size unless a test gives one.
+PAGE = 1000
+
+
+def pages(count, page_size=PAGE):
     """Calls a full listing of count profiles costs (an empty one costs one)."""
     return max(1, math.ceil(count / page_size))
 
 
-def listing_calls(count, page_size=100):
+def listing_calls(count, page_size=PAGE):
     n = pages(count, page_size)
     return {"search": 1, "search-next": n - 1} if n > 1 else {"search": 1}
 

@@ -269,6 +269,7 @@ def test_completion_of_option_lists_and_values(tmp_path):
     assert complete("sprinklrfs mnt -o ro,log_level=") == \
         ["error", "warning", "info", "debug"]
     assert complete("sprinklrfs mnt -o log_level=w") == ["warning"]
+    assert complete("sprinklrfs mnt -o ttl=5,page_size=") == ["auto"]
     assert complete("sprinklrfs mnt -o ttl=1,cache_dir=ca", cwd=tmp_path) == ["cache"]
     assert complete("sprinklrfs mnt -oallow_o") == ["-oallow_other"]
     assert complete("sprinklrfs mnt -o allow_other,de") == ["allow_other,debug"]

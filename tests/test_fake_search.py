@@ -4,9 +4,12 @@ import os
 import sys
 import time
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fakesprinklr.fixtures import api, fake  # noqa: E402,F401
+from fakesprinklr.launcher import FakeError  # noqa: E402
 
 PAGE = {"start": 0, "size": 50}
 
@@ -153,6 +156,41 @@ def test_bad_requests_are_400_with_errors(fake, api):
     fake.configure(max_page_size=20)
     assert api.search({"page": {"size": 21}}).status == 400
     assert api.search({"page": {"size": 20}}).status == 200
+
+
+def test_max_page_size_refuses_a_larger_first_page(fake, api):
+    """The contract: 400 above the maximum, on the first page of a search."""
+    fake.configure(max_page_size=40)
+    for size in (41, 1000):
+        reply = api.search({"page": {"start": 0, "size": size}})
+        assert reply.status == 400, size
+        assert reply.json()["errors"][0]["message"] == "page.size must be between 1 and 40"
+    results, pages = api.search_all({"page": {"start": 0, "size": 40}})
+    assert len(results) == len(all_live(fake)) and pages == -(-len(results) // 40)
+    assert fake.calls("prod2", "search", 400) == 2
+
+
+def test_max_page_size_cap_answers_short_pages_with_cursors(fake, api):
+    """A server that caps silently: at most the maximum per page, each with a
+    cursor while more remain, and never a 400 for the size."""
+    fake.configure(max_page_size=40, max_page_size_answer="cap")
+    count = len(all_live(fake))
+    first = api.search({"page": {"start": 0, "size": 1000}})
+    assert first.status == 200
+    data = first.json()["data"]
+    assert len(data["results"]) == 40 and data["cursor"].startswith("id=")
+    results, pages = api.search_all({"page": {"start": 0, "size": 1000}})
+    assert pages == -(-count // 40)
+    assert set(ids(results)) == set(all_live(fake)) and len(results) == count
+    assert api.search({"page": {"size": 0}}).status == 400
+    assert fake.calls("prod2", "search", 400) == 1
+    assert fake.configure(max_page_size_answer="400")["max_page_size_answer"] == "400"
+
+
+def test_max_page_size_answer_takes_400_or_cap(fake, api):
+    with pytest.raises(FakeError) as err:
+        fake.configure(max_page_size_answer="truncate")
+    assert err.value.status == 400
 
 
 def test_cursor_expiry_and_unknown_cursor(fake, api):

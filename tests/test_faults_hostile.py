@@ -143,7 +143,7 @@ def test_entries_of_the_wrong_type_are_skipped(mounted, keyring):
 
 
 def test_a_repeating_cursor_stops_the_listing(mounted):
-    fake, m = mounted(profiles=250)
+    fake, m = mounted("-o", "page_size=100", profiles=250)
     m.expect_log(r"cursor loop|\bprod2\b")
     later = by_time(fake)[120]
     fake.fault("status", FOREVER, env="prod2", endpoint="search-next", status=200,

@@ -32,12 +32,15 @@ def test_entering_an_environment_costs_the_listing(mounted):
     assert fsutil.api_calls(fake) == 0
 
 
-@pytest.mark.parametrize("profiles, options", [
-    (250, ()), (250, ("-o", "page_size=50")), (100, ()), (101, ()), (1, ()),
+@pytest.mark.parametrize("profiles, page_size", [
+    (250, None), (1000, None), (1001, None), (1, None), (250, 50), (100, 100),
+    (101, 100),
 ])
-def test_ls_l_profiles_costs_the_pages(mounted, profiles, options):
+def test_ls_l_profiles_costs_the_pages(mounted, profiles, page_size):
+    """page_size=auto (None) asks for 1000, which the fake takes."""
+    options = ("-o", f"page_size={page_size}") if page_size else ()
     fake, m = mounted(*options, profiles=profiles)
-    page_size = 50 if options else 100
+    page_size = page_size or fsutil.PAGE
     out = util.run(["ls", "-l", m.path / "prod2" / "profiles"], check=True).stdout
     assert len(out.splitlines()) == profiles + 1       # and the "total" line
     assert calls_by_endpoint(fake) == listing_calls(profiles, page_size)
@@ -74,7 +77,7 @@ def test_full_walk_costs(mounted):
     fake, m = mounted()
     fsutil.scan(m.path / "prod2")
     assert calls_by_endpoint(fake) == {"me": 1, "accessible-clients": 1, "bootstrap": 3,
-                                       "search": 1, "search-next": 2}
+                                       "search": 1}
 
 
 @pytest.mark.parametrize("name, endpoint", [

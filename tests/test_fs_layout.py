@@ -147,13 +147,14 @@ def test_status_json(mounted):
     assert status["env"] == "prod2"
     assert ISO_UTC.match(status["token_expires_at"]), status["token_expires_at"]
     assert status["last_refresh"] is None or ISO_UTC.match(status["last_refresh"])
-    assert status["calls"]["search"] == {"200": 1}
-    assert status["calls"]["search-next"] == {"200": 2}
+    assert status["calls"]["search"] == {"200": 1}     # one page of 1000
+    assert "search-next" not in status["calls"]
     assert set(status["rate_limit_waits"]) >= {"count", "seconds"}
     assert status["rate_limit_waits"]["count"] == 0
     sync = status["sync"]
     assert set(sync) >= {"state", "profiles", "last_sync", "last_full_sync",
-                         "newest_modified"}
+                         "newest_modified", "page_size"}
+    assert sync["page_size"] == fsutil.PAGE
     assert sync["state"] == "complete" and sync["profiles"] == 250
     assert sync["last_sync"] is not None and sync["last_full_sync"] is not None
     assert status["last_error"] is None

@@ -170,12 +170,12 @@ def test_full_sync_option_shows_deletions_by_itself(mounted):
 
 
 def test_expired_cursor_resumes_where_it_was(mounted):
-    fake, m = mounted(cursor_lifetime=0)
+    fake, m = mounted("-o", "page_size=100", cursor_lifetime=0)
     m.expect_log(r"search-next|cursor")
     names = os.listdir(m.path / "prod2" / "profiles")
     assert sorted(names) == sorted(f"{p['id']}.json" for p in fake.profiles("prod2"))
     # each expired cursor costs one refused call and one resumed search; a
     # listing that started over would never finish
-    assert fake.calls("prod2", "search", 200) <= fsutil.pages(250) + 1
+    assert fake.calls("prod2", "search", 200) <= fsutil.pages(250, 100) + 1
     assert fake.calls("prod2", "search-next", 200) == 0
     assert fake.calls("prod2", ("profile", "me", "bootstrap")) == 0

@@ -15,16 +15,17 @@
 #include "auth/base/log.h"
 #include "auth/net/endpoint.h"
 #include "fs/fuse/options.h"
+#include "fs/sync/pagesize.h"
 
 #define OPT(t, p) { t, offsetof(struct fs_options, p), 1 }
 
-enum { KEY_IGNORED, KEY_UMASK, KEY_UID, KEY_GID };
+enum { KEY_IGNORED, KEY_UMASK, KEY_UID, KEY_GID, KEY_PAGE_SIZE };
 
 static const struct fuse_opt opt_spec[] = {
 	OPT("env=%s", envs),
 	OPT("ttl=%lf", ttl),
 	OPT("full_sync=%lf", full_sync),
-	OPT("page_size=%d", page_size),
+	FUSE_OPT_KEY("page_size=", KEY_PAGE_SIZE),
 	OPT("store=%s", store),
 	OPT("rate_per_second=%u", rate_per_second),
 	OPT("rate_per_hour=%u", rate_per_hour),
@@ -56,7 +57,8 @@ void opt_help(void)
 	       "    -o env=A:B             environments to mount (default: all stored)\n"
 	       "    -o ttl=SECONDS         cache lifetime and sync interval (default: 60)\n"
 	       "    -o full_sync=SECONDS   interval of full listings (default: 21600)\n"
-	       "    -o page_size=N         profiles per search page (default: 100)\n"
+	       "    -o page_size=N|auto    profiles per search page, 1 to 1000; auto:\n"
+	       "                           the most the server takes (default: auto)\n"
 	       "    -o uid=N,gid=N         owner of every file (default: the mounting user)\n"
 	       "    -o umask=M             mask applied to 0444 files and 0555 directories\n"
 	       "    -o store=keyring|file  where credentials are (default: keyring)\n"
@@ -112,6 +114,23 @@ static int parse_id_option(struct fs_options *o, const char *arg, int key)
 	return 0;
 }
 
+/* page_size=N (1 to 1000) or page_size=auto. */
+static int parse_page_size(struct fs_options *o, const char *arg)
+{
+	unsigned long n;
+
+	if (strcmp(arg, "page_size=auto") == 0) {
+		o->page_size = PAGESIZE_AUTO;
+		return 0;
+	}
+	if (parse_number(arg, 10, PAGESIZE_MAX, &n) < 0 || n < 1) {
+		log_error("-o page_size takes 1 to %d, or auto", PAGESIZE_MAX);
+		return -1;
+	}
+	o->page_size = (int)n;
+	return 0;
+}
+
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
 {
@@ -125,6 +144,8 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_GID:
 	case KEY_UMASK:
 		return parse_id_option(o, arg, key);
+	case KEY_PAGE_SIZE:
+		return parse_page_size(o, arg);
 	case FUSE_OPT_KEY_NONOPT:
 		if (o->n_positional == 2) {
 			log_error("unexpected argument '%s'", arg);
@@ -163,10 +184,6 @@ static int check_values(struct fs_options *o)
 	    o->connect_timeout == 0 || o->max_body < 1024) {
 		log_error("-o read_timeout, stall_timeout and connect_timeout take "
 			  "positive seconds, max_body at least 1024 bytes");
-		return -1;
-	}
-	if (o->page_size < 1 || o->page_size > 1000) {
-		log_error("-o page_size takes 1 to 1000");
 		return -1;
 	}
 	if (o->partitions < 1 || o->partitions > 16 || o->memory_limit < 16) {
@@ -246,7 +263,7 @@ int opt_parse(struct fuse_args *args, struct fs_options *o)
 	memset(o, 0, sizeof(*o));
 	o->ttl = 60;
 	o->full_sync = 6 * 3600;
-	o->page_size = 100;
+	o->page_size = PAGESIZE_AUTO;
 	o->rate_per_second = 10;
 	o->rate_per_hour = 1000;
 	o->read_timeout = 60;

@@ -20,7 +20,7 @@ struct fs_options {
 	char *envs;		/* env=A:B, NULL: every stored environment */
 	double ttl;		/* seconds; kernel caches and sync interval */
 	double full_sync;	/* seconds between full listings */
-	int page_size;
+	int page_size;		/* 1 to 1000, or PAGESIZE_AUTO */
 	uid_t uid;
 	gid_t gid;
 	mode_t umask;

@@ -269,20 +269,59 @@ static int take_page(struct listing *l, struct api_reply *reply,
 	return start_store(l, job, root, results);
 }
 
-/* reply is set whatever happens: the caller frees it. */
-static int first_page(struct listing *l, int page_size, int64_t since,
-		      struct api_reply *reply)
+/* One search request asking for `size` profiles; reply as first_page's. */
+static int search(struct listing *l, int size, int64_t since,
+		  struct api_reply *reply)
 {
-	char *body = search_body(page_size, since, l->to);
+	char *body = search_body(size, since, l->to);
 	int res;
 
 	memset(reply, 0, sizeof(*reply));
 	if (!body)
 		return -ENOMEM;
-	res = remote_call(l->remote, "search", "POST", SEARCH_PATH, body,
-			  reply);
+	res = remote_try(l->remote, "search", "POST", SEARCH_PATH, body, reply);
 	free(body);
 	return res;
+}
+
+/* A failed search is the environment's last error; a 404 is not. */
+static int search_failed(struct listing *l, int res,
+			 const struct api_reply *reply)
+{
+	if (res != -ENOENT)
+		remote_failed(l->remote, "search", "POST", res, reply);
+	return res;
+}
+
+/*
+ * The first page of a search, at the environment's page size; a 400 under
+ * page_size=auto asks again for fewer (pagesize.h). reply is set whatever
+ * happens: the caller frees it.
+ */
+static int first_page(struct listing *l, int64_t since,
+		      struct api_reply *reply)
+{
+	int asked = pagesize_get(l->page_size, NULL), size = asked, smaller;
+	int res;
+
+	for (;;) {
+		res = search(l, size, since, reply);
+		if (res == 0) {
+			pagesize_accepted(l->page_size, size);
+			if (size != asked)
+				log_info("%s: the search API takes pages of %d "
+					 "profiles", remote_env(l->remote), size);
+			return 0;
+		}
+		if (reply->status != 400 ||
+		    !pagesize_refused(l->page_size, size, &smaller))
+			break;
+		log_info("%s: the search API refused pages of %d profiles; "
+			 "asking for %d", remote_env(l->remote), size, smaller);
+		api_reply_free(reply);
+		size = smaller;
+	}
+	return search_failed(l, res, reply);
 }
 
 /* An expired cursor is expected (400): the listing resumes. reply is set
@@ -311,7 +350,6 @@ static int next_page(struct listing *l, struct api_reply *reply)
  */
 int listing_run(struct listing *l)
 {
-	int page_size = l->page_size;
 	struct page_job job = { .thread = NULL };
 	struct api_reply reply;
 	int restarts = 0;
@@ -319,7 +357,7 @@ int listing_run(struct listing *l)
 
 	if (l->resume_ms < l->from)
 		l->resume_ms = l->from;
-	res = first_page(l, page_size, l->resume_ms, &reply);
+	res = first_page(l, l->resume_ms, &reply);
 	for (;;) {
 		if (res == 0)
 			res = take_page(l, &reply, &job);
@@ -331,7 +369,7 @@ int listing_run(struct listing *l)
 			api_reply_free(&reply);
 			g_free(l->cursor);
 			l->cursor = NULL;
-			res = first_page(l, page_size, l->resume_ms, &reply);
+			res = first_page(l, l->resume_ms, &reply);
 			continue;
 		}
 		api_reply_free(&reply);
@@ -349,16 +387,31 @@ int listing_run(struct listing *l)
 	return res < 0 ? res : stored;
 }
 
-/* The oldest modifiedTime at Sprinklr (one call), or -ENODATA when none. */
-int listing_probe(struct remote *r, int64_t *oldest_ms)
+/*
+ * The oldest modifiedTime at Sprinklr (one call), or -ENODATA when none.
+ * One profile tells it; but while page_size=auto has not learned the page
+ * size, the probe asks for a full page and learns it (the 400s included),
+ * so that the partitions that follow do not each meet the same 400s.
+ */
+int listing_probe(struct remote *r, struct pagesize *page_size,
+		  int64_t *oldest_ms)
 {
-	struct listing l = { .remote = r, .part = -1, .from = -1, .to = -1 };
+	struct listing l = { .remote = r, .page_size = page_size, .part = -1,
+			     .from = -1, .to = -1 };
 	const cJSON *results, *mt;
 	struct api_reply reply;
+	bool known;
 	cJSON *root;
 	int res;
 
-	res = first_page(&l, 1, -1, &reply);
+	pagesize_get(page_size, &known);
+	if (known) {
+		res = search(&l, 1, -1, &reply);
+		if (res < 0)
+			search_failed(&l, res, &reply);
+	} else {
+		res = first_page(&l, -1, &reply);
+	}
 	if (res < 0)
 		goto out_free;
 	res = page_parse(reply.body, reply.len, &root, &results);

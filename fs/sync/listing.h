@@ -5,7 +5,9 @@
  * bound may be absent), sorted by modifiedTime, and follows the cursors to
  * the last page. Each page is one batch in the store together with where the
  * listing would resume: a crash loses at most the page in flight. A cursor
- * that expires restarts the search from the last modifiedTime seen.
+ * that expires restarts the search from the last modifiedTime seen. The
+ * first page of a search asks for the environment's page size, and a 400
+ * to it may make that smaller (pagesize.h).
  *
  * The caller fills in the first part of struct listing; stopping() is
  * asked between pages (true: the listing ends with -ECANCELED), and
@@ -20,13 +22,14 @@
 
 #include "fs/store/store.h"
 #include "fs/sync/hooks.h"
+#include "fs/sync/pagesize.h"
 #include "fs/sync/remote.h"
 
 struct listing {
 	struct remote *remote;
 	struct store *store;
 	const struct sync_hooks *hooks;	/* profile_changed */
-	int page_size;
+	struct pagesize *page_size;	/* the environment's */
 	bool (*stopping)(void *arg);
 	void (*page_done)(void *arg, const struct listing *l);
 	void *arg;
@@ -49,6 +52,7 @@ struct listing {
 };
 
 int listing_run(struct listing *l);
-int listing_probe(struct remote *r, int64_t *oldest_ms);
+int listing_probe(struct remote *r, struct pagesize *page_size,
+		  int64_t *oldest_ms);
 
 #endif

@@ -18,6 +18,7 @@
 #define STATE_FULL_STARTED "full.started"	/* when it began (epoch s) */
 #define STATE_FULL_OLDEST "full.oldest"	/* the oldest modifiedTime seen */
 #define STATE_FULL_DONE "full.done_ms"	/* when one last completed */
+#define STATE_PAGE_SIZE "page_size"	/* what page_size=auto learned */
 
 #define STATE_KEY_MAX 32
 

@@ -37,6 +37,7 @@
 #include "auth/base/flock.h"
 #include "auth/base/log.h"
 #include "fs/sync/listing.h"
+#include "fs/sync/pagesize.h"
 #include "fs/sync/state.h"
 #include "fs/sync/sync.h"
 
@@ -49,6 +50,7 @@ struct sync {
 	struct store *store;
 	struct sync_config cfg;
 	const struct sync_hooks *hooks;
+	struct pagesize *page_size;	/* every search's; has its own lock */
 	pthread_mutex_t lock;
 	pthread_cond_t done;		/* a run ended */
 	/* the background full listing */
@@ -93,6 +95,7 @@ struct sync *sync_new(struct remote *r, struct store *st,
 	s->store = st;
 	s->cfg = *cfg;
 	s->hooks = hooks;
+	s->page_size = pagesize_new(st, cfg->page_size);
 	pthread_mutex_init(&s->lock, NULL);
 	clock_cond_init(&s->done);
 	return s;
@@ -105,6 +108,7 @@ void sync_free(struct sync *s)
 		return;
 	pthread_cond_destroy(&s->done);
 	pthread_mutex_destroy(&s->lock);
+	pagesize_free(s->page_size);
 	g_free(s);
 }
 
@@ -193,7 +197,7 @@ static void listing_init(struct sync *s, struct listing *l)
 	l->remote = s->remote;
 	l->store = s->store;
 	l->hooks = s->hooks;
-	l->page_size = s->cfg.page_size;
+	l->page_size = s->page_size;
 	l->stopping = stopping;
 	l->page_done = page_done;
 	l->arg = s;
@@ -223,7 +227,7 @@ static int begin_listing(struct sync *s)
 	struct store *st = s->store;
 
 	if (parts > 1) {
-		res = listing_probe(s->remote, &oldest);
+		res = listing_probe(s->remote, s->page_size, &oldest);
 		if (res == -ENODATA)
 			parts = 1;
 		else if (res < 0)
@@ -636,6 +640,7 @@ void sync_info(struct sync *s, struct sync_info *info)
 	info->calls = s->full_calls;
 	info->seconds_left = info->listing ? seconds_left(s) : 0;
 	pthread_mutex_unlock(&s->lock);
+	info->page_size = pagesize_get(s->page_size, NULL);
 }
 
 /* Whether a full listing has ever completed (in any process). */

@@ -37,7 +37,7 @@ struct sync_config {
 	double ttl;		/* seconds between incremental syncs */
 	double full_sync;	/* seconds between full listings */
 	double read_timeout;	/* a reader's longest wait for a first listing */
-	int page_size;
+	int page_size;		/* profiles per page; PAGESIZE_AUTO: learned */
 	int partitions;		/* cursors of a full listing */
 	unsigned int rate_per_second;	/* the key's, for estimates */
 	unsigned int rate_per_hour;
@@ -52,6 +52,7 @@ struct sync_info {
 	double fraction;	/* its progress, 0..1 */
 	unsigned long calls;	/* calls it made in this process */
 	double seconds_left;	/* estimated; < 0 when unknown */
+	int page_size;		/* what the next search asks for */
 };
 
 struct sync;

@@ -100,6 +100,7 @@ static void add_sync(cJSON *root, struct view_env *e)
 	add_time(sync, "last_full_sync", info.last_full);
 	cJSON_AddNumberToObject(sync, "newest_modified", (double)info.newest_ms);
 	add_progress(sync, &info, profiles);
+	cJSON_AddNumberToObject(sync, "page_size", info.page_size);
 	cJSON_AddStringToObject(sync, "store", store_path(e->store));
 	cJSON_AddNumberToObject(sync, "store_bytes",
 				(double)store_bytes(e->store));

@@ -70,7 +70,8 @@ def search_first(app, state, req, arg):
     except (UnicodeDecodeError, ValueError):
         return v2_error(400, "request body is not valid JSON")
     try:
-        query, start, size = search.parse_request(body, app.config.max_page_size)
+        query, start, size = search.parse_request(body, app.config.max_page_size,
+                                                  app.config.max_page_size_answer)
     except search.SearchError as err:
         return v2_error(400, str(err))
     return _page(app, state, query, query.start_key(), start, size)

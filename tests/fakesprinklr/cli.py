@@ -31,6 +31,8 @@ def parse_args(argv):
     p.add_argument("--rate-per-hour", type=int, default=1000)
     p.add_argument("--rate-limit-answer", choices=("alternate", "403", "429"), default="alternate")
     p.add_argument("--max-page-size", type=int, default=1000)
+    p.add_argument("--max-page-size-answer", choices=("400", "cap"), default="400",
+                   help="a first page asking for more: 400, or at most the maximum with a cursor")
     p.add_argument("--latency", type=float, default=0.0)
     p.add_argument("--expires-in-string", action="store_true")
     p.add_argument("--ready-file")
@@ -44,7 +46,8 @@ def build_app(args):
     envs = [Environment.parse(text) for text in (args.env or [DEFAULT_ENV])]
     settings = {name: getattr(args, name) for name in (
         "token_lifetime", "code_lifetime", "cursor_lifetime", "rate_per_second", "rate_per_hour",
-        "rate_limit_answer", "max_page_size", "latency", "expires_in_string")}
+        "rate_limit_answer", "max_page_size", "max_page_size_answer", "latency",
+        "expires_in_string")}
     return App(envs, profiles=args.profiles, seed=args.seed, **settings)
 
 

@@ -7,9 +7,12 @@ DEFAULT_ENV = "prod2:sandbox-key:sandbox-secret:http://localhost:8123/sprinklr/c
 TUNABLES = {
     "token_lifetime": float, "cursor_lifetime": float, "code_lifetime": float,
     "rate_per_second": int, "rate_per_hour": int, "rate_limit_answer": str,
-    "latency": float, "max_page_size": int, "expires_in_string": bool,
+    "latency": float, "max_page_size": int, "max_page_size_answer": str,
+    "expires_in_string": bool,
 }
-ANSWERS = ("alternate", "403", "429")
+# The values a str setting takes: how a limit is answered.
+CHOICES = {"rate_limit_answer": ("alternate", "403", "429"),
+           "max_page_size_answer": ("400", "cap")}
 
 
 class ConfigError(ValueError):
@@ -51,6 +54,7 @@ class Config:
         self.rate_limit_answer = "alternate"
         self.latency = 0.0
         self.max_page_size = 1000
+        self.max_page_size_answer = "400"
         self.expires_in_string = False
         self.lock = threading.Lock()
         self.update(values)
@@ -78,8 +82,8 @@ def _convert(name, value):
         return value
     if kind is str:
         value = str(value)
-        if value not in ANSWERS:
-            raise ConfigError("%s must be one of %s" % (name, ", ".join(ANSWERS)))
+        if value not in CHOICES[name]:
+            raise ConfigError("%s must be one of %s" % (name, ", ".join(CHOICES[name])))
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ConfigError("%s must be a non-negative number" % name)

@@ -40,14 +40,18 @@ class Query:
         return mt < self.low if self.descending else mt > self.high
 
 
-def parse_request(body, max_page_size):
-    """(Query, start, size) from a POST body, or SearchError."""
+def parse_request(body, max_page_size, answer="400"):
+    """(Query, start, size) from a POST body, or SearchError.  A size above
+    max_page_size is refused (answer "400") or cut to it ("cap": the pages
+    are shorter than asked and carry cursors, as some servers do)."""
     if not isinstance(body, dict):
         raise SearchError("request body must be a JSON object")
     page = body.get("page")
     if not isinstance(page, dict) or "size" not in page:
         raise SearchError("page.size is required")
     size, start = page.get("size"), page.get("start", 0)
+    if _is_int(size) and size > max_page_size and answer == "cap":
+        size = max_page_size
     if not _is_int(size) or not 1 <= size <= max_page_size:
         raise SearchError("page.size must be between 1 and %d" % max_page_size)
     if not _is_int(start) or start < 0:
