@@ -23,6 +23,7 @@ enum { KEY_IGNORED, KEY_UMASK, KEY_UID, KEY_GID };
 static const struct fuse_opt opt_spec[] = {
 	OPT("env=%s", envs),
 	OPT("ttl=%lf", ttl),
+	OPT("doc_ttl=%lf", doc_ttl),
 	OPT("full_sync=%lf", full_sync),
 	OPT("page_size=%d", page_size),
 	OPT("store=%s", store),
@@ -55,6 +56,9 @@ void opt_help(void)
 	printf("sprinklrfs options:\n"
 	       "    -o env=A:B             environments to mount (default: all stored)\n"
 	       "    -o ttl=SECONDS         cache lifetime and sync interval (default: 60)\n"
+	       "    -o doc_ttl=SECONDS     lifetime of me.json, workspaces.json,\n"
+	       "                           custom-fields.json and the lists\n"
+	       "                           (default: 3600)\n"
 	       "    -o full_sync=SECONDS   interval of full listings (default: 21600)\n"
 	       "    -o page_size=N         profiles per search page (default: 100)\n"
 	       "    -o uid=N,gid=N         owner of every file (default: the mounting user)\n"
@@ -155,8 +159,9 @@ static int check_envs(const char *list)
 
 static int check_values(struct fs_options *o)
 {
-	if (o->ttl <= 0 || o->full_sync <= 0) {
-		log_error("-o ttl and -o full_sync take a positive number of seconds");
+	if (o->ttl <= 0 || o->doc_ttl <= 0 || o->full_sync <= 0) {
+		log_error("-o ttl, doc_ttl and full_sync take a positive number "
+			  "of seconds");
 		return -1;
 	}
 	if (o->read_timeout <= 0 || o->stall_timeout == 0 ||
@@ -245,6 +250,7 @@ int opt_parse(struct fuse_args *args, struct fs_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->ttl = 60;
+	o->doc_ttl = 3600;
 	o->full_sync = 6 * 3600;
 	o->page_size = 100;
 	o->rate_per_second = 10;

@@ -35,6 +35,7 @@ enum sync_mode {
 
 struct sync_config {
 	double ttl;		/* seconds between incremental syncs */
+	double doc_ttl;		/* seconds a document is trusted (docs.h) */
 	double full_sync;	/* seconds between full listings */
 	double read_timeout;	/* a reader's longest wait for a first listing */
 	int page_size;

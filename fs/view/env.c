@@ -115,7 +115,7 @@ int view_add_env(struct view *v, const char *name)
 	}
 	e->remote = remote_new(v->api, name, &v->hooks);
 	e->sync = sync_new(e->remote, e->store, &v->cfg.sync, &v->hooks);
-	e->docs = docs_new(e->remote, e->store, v->cfg.sync.ttl);
+	e->docs = docs_new(e->remote, e->store, v->cfg.sync.doc_ttl);
 	e->fetch = fetch_new(e->remote, e->store, v->cfg.sync.ttl);
 	pthread_mutex_init(&e->lock, NULL);
 	g_ptr_array_add(v->envs, e);

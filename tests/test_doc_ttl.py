@@ -1,0 +1,129 @@
+"""Documents (me.json, workspaces.json, custom-fields.json, the lists) live
+for doc_ttl, profiles for ttl: after ttl an rsync of a whole environment or
+an `ls -l` of it costs the incremental search alone, and `sprinklrfs sync`
+fetches the documents again. .status.json's mtime is when its bytes last
+changed, so a copy of an environment where nothing happened leaves it alone.
+
+Counts depend on the page size: page_size=100 is given explicitly."""
+import json
+import os
+import time
+
+import fsutil
+import util
+from fsutil import Expected, calls_by_endpoint
+
+PAGES = "page_size=100"
+# short, and yet longer than what is measured after it has passed
+TTL = 2
+DOCUMENTS = {"me": 1, "accessible-clients": 1, "bootstrap": 3}
+
+
+def itemized(lines):
+    """{path: rsync's change flags} of an --itemize-changes listing."""
+    out = {}
+    for line in lines:
+        flags, name = line.split(" ", 1)
+        out[name.split(" -> ")[0]] = flags
+    return out
+
+
+def expected_changes(fake, root, touched):
+    """What an rsync of root into an up-to-date copy must itemize once the
+    profiles touched changed: those profiles and their links (their mtime is
+    the profile's), profiles.ndjson, .status.json (the search that found
+    them is counted in it), and the directories whose mtime is the newest
+    profile's (the environment, profiles/, channels/ and each channel type,
+    lists/). The lists' own directories carry the lists' times: unchanged."""
+    links = {path for path, target in Expected(fake).links().items()
+             if any(target.endswith(f"/{pid}.json") for pid in touched)}
+    dirs = {"./", "profiles/", "channels/", "lists/"} | \
+        {f"channels/{kind}/" for kind in os.listdir(root / "channels")}
+    return (dict.fromkeys((f"profiles/{pid}.json" for pid in touched), ">f") |
+            {"profiles.ndjson": ">f", ".status.json": ">f"} |
+            dict.fromkeys(links, ".L") | dict.fromkeys(dirs, ".d"))
+
+
+def test_rsync_after_ttl_costs_one_search_and_copies_the_changed(mounted, tmp_path):
+    fake, m = mounted("-o", f"ttl={TTL},{PAGES}")
+    root, copy = m.path / "prod2", tmp_path / "copy"
+    fsutil.rsync(root, copy)
+    done = time.monotonic()
+    touched = fake.touch("prod2", count=3)
+    fsutil.wait_past(TTL + 0.2, done)
+    fake.reset_counters()
+    changes = itemized(fsutil.rsync(root, copy))
+    assert calls_by_endpoint(fake) == {"search": 1}
+    want = expected_changes(fake, root, touched)
+    assert {name: flags[:2] for name, flags in changes.items()} == want
+    # every one of them only for its time (and the files for their bytes)
+    assert all(flags[4] == "t" for flags in changes.values()), changes
+    fsutil.check_tree(copy, Expected(fake))
+
+
+def test_ls_l_after_ttl_costs_one_search(mounted):
+    fake, m = mounted("-o", f"ttl={TTL},{PAGES}")
+    root = m.path / "prod2"
+    first = util.run(["ls", "-l", root], check=True).stdout
+    assert calls_by_endpoint(fake) == dict(fsutil.listing_calls(250), me=1,
+                                           bootstrap=1,
+                                           **{"accessible-clients": 1})
+    fsutil.wait_past(TTL + 0.2, time.monotonic())
+    fake.reset_counters()
+    again = util.run(["ls", "-l", root], check=True).stdout
+    assert calls_by_endpoint(fake) == {"search": 1}
+    # the entries but .status.json, and the "total" line
+    assert again.count("\n") == first.count("\n") == len(fsutil.ENV_ENTRIES)
+
+
+def read_documents(root):
+    """ls -l of the environment (its three documents) and of the lists."""
+    lists = root / "lists"
+    util.run(["ls", "-l", root, lists / "partner", lists / "workspace"],
+             check=True)
+
+
+def test_documents_are_fetched_again_after_doc_ttl(mounted):
+    fake, m = mounted("-o", f"ttl={TTL},doc_ttl={TTL + 1},{PAGES}")
+    root = m.path / "prod2"
+    read_documents(root)
+    assert calls_by_endpoint(fake) == dict(fsutil.listing_calls(250), **DOCUMENTS)
+    fsutil.wait_past(TTL + 1.2, time.monotonic())
+    fake.reset_counters()
+    read_documents(root)
+    assert calls_by_endpoint(fake) == dict(DOCUMENTS, search=1)
+    fsutil.check_tree(root, Expected(fake))
+
+
+def test_sync_command_fetches_the_documents_again(mounted, keyring):
+    """Those fetched before, each once; me.json shows what it got (after
+    ttl, when the kernel looks it up again) without another call."""
+    fake, m = mounted("-o", f"ttl={TTL},{PAGES}")
+    root = m.path / "prod2"
+    fsutil.scan(root)
+    me = dict(Expected(fake).me, name="Ada Renamed")
+    fake.fault("status", endpoint="me", status=200,
+               body=json.dumps({"data": me, "errors": []}))
+    fake.reset_counters()
+    res = util.run([util.binary(), "sync", root], keyring.env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "prod2: synced, 250 profiles\n"
+    assert calls_by_endpoint(fake) == dict(DOCUMENTS, search=1)
+    fsutil.wait_past(TTL + 0.2, time.monotonic())
+    fake.reset_counters()
+    data = fsutil.read(root / "me.json")
+    assert fsutil.same_json(data, me)
+    assert calls_by_endpoint(fake) == {"search": 1}
+
+
+def test_sync_command_fetches_only_documents_that_were_read(mounted, keyring):
+    fake, m = mounted("-o", PAGES)
+    root = m.path / "prod2"
+    fsutil.read(root / "me.json")
+    fake.reset_counters()
+    res = util.run([util.binary(), "sync", root], keyring.env)
+    assert res.returncode == 0, res.stderr
+    assert calls_by_endpoint(fake) == {"search": 1, "me": 1}
+    res = util.run([util.binary(), "sync", root, "--full"], keyring.env)
+    assert res.returncode == 0, res.stderr
+    assert calls_by_endpoint(fake) == {"search": 2, "search-next": 2, "me": 2}
