@@ -7,6 +7,8 @@ changed, so a copy of an environment where nothing happened leaves it alone.
 Counts depend on the page size: page_size=100 is given explicitly."""
 import json
 import os
+import re
+import signal
 import time
 
 import fsutil
@@ -17,6 +19,7 @@ PAGES = "page_size=100"
 # short, and yet longer than what is measured after it has passed
 TTL = 2
 DOCUMENTS = {"me": 1, "accessible-clients": 1, "bootstrap": 3}
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 
 
 def itemized(lines):
@@ -59,6 +62,19 @@ def test_rsync_after_ttl_costs_one_search_and_copies_the_changed(mounted, tmp_pa
     # every one of them only for its time (and the files for their bytes)
     assert all(flags[4] == "t" for flags in changes.values()), changes
     fsutil.check_tree(copy, Expected(fake))
+
+
+def test_second_rsync_within_ttl_itemizes_nothing(mounted, tmp_path):
+    """The first rsync's reads fetch the documents, which .status.json
+    counts; once they are fetched, a copy is complete, and the next rsync,
+    .status.json included, has nothing to do."""
+    fake, m = mounted("-o", PAGES)
+    root, copy = m.path / "prod2", tmp_path / "copy"
+    fsutil.scan(root)
+    fsutil.rsync(root, copy)
+    fake.reset_counters()
+    assert fsutil.rsync(root, copy) == []
+    assert fsutil.api_calls(fake) == 0
 
 
 def test_ls_l_after_ttl_costs_one_search(mounted):
@@ -127,3 +143,59 @@ def test_sync_command_fetches_only_documents_that_were_read(mounted, keyring):
     res = util.run([util.binary(), "sync", root, "--full"], keyring.env)
     assert res.returncode == 0, res.stderr
     assert calls_by_endpoint(fake) == {"search": 2, "search-next": 2, "me": 2}
+
+
+def status_file(root):
+    """(bytes, os.stat) of one snapshot of root/.status.json: those of
+    one open file (a lookup between a read and a stat could find another)."""
+    with open(root / ".status.json", "rb") as f:
+        return f.read(), os.fstat(f.fileno())
+
+
+def test_status_mtime_stays_while_nothing_happens(mounted):
+    fake, m = mounted("-o", PAGES)
+    root = m.path / "prod2"
+    fsutil.scan(root)
+    data, st = status_file(root)
+    assert st.st_size == len(data)
+    fsutil.wait_past(1.2, time.monotonic())     # past a rendering's reuse
+    again, st_again = status_file(root)
+    assert again == data
+    assert st_again.st_mtime_ns == st.st_mtime_ns
+    assert st_again.st_size == len(again)
+    fake.reset_counters()
+    assert fsutil.errno_of(lambda: os.stat(root / "profiles" / "absent.json"))
+    assert calls_by_endpoint(fake) == {"profile": 1}
+    changed, st_changed = status_file(root)
+    assert changed != data
+    assert json.loads(changed)["calls"]["profile"] == {"404": 1}
+    assert st_changed.st_mtime_ns > st.st_mtime_ns
+    assert st_changed.st_size == len(changed)
+
+
+def listing_progress(m):
+    """The running listing's progress in .status.json once it has an
+    estimated end, else None."""
+    progress = fsutil.status(m)["sync"]["progress"]
+    return progress if progress and progress["estimated_end"] else None
+
+
+def test_status_stays_while_a_listing_waits_for_a_page(mounted):
+    """The listing's estimated end is a time, not seconds from now: while
+    the listing waits for its next page, the bytes and the mtime of
+    .status.json stay."""
+    fake, m = mounted("-o", "page_size=10", profiles=100)
+    root = m.path / "prod2"
+    os.listdir(root / "profiles")
+    fake.fault("latency", 1, env="prod2", endpoint="search-next", seconds=5.0)
+    m.proc.send_signal(signal.SIGHUP)            # a full listing, in the background
+    progress = util.wait_for(lambda: listing_progress(m),
+                             what="the listing's first page")
+    assert progress["calls"] == 1
+    assert ISO_UTC.match(progress["estimated_end"]), progress
+    data, st = status_file(root)
+    fsutil.wait_past(1.2, time.monotonic())     # past a rendering's reuse
+    again, st_again = status_file(root)
+    assert (again, st_again.st_mtime_ns) == (data, st.st_mtime_ns)
+    # the first listing, and the page the second has so far
+    assert fsutil.api_calls(fake) == fsutil.pages(100, 10) + 1

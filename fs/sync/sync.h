@@ -52,7 +52,7 @@ struct sync_info {
 	bool listing;		/* a full listing is running or unfinished */
 	double fraction;	/* its progress, 0..1 */
 	unsigned long calls;	/* calls it made in this process */
-	double seconds_left;	/* estimated; < 0 when unknown */
+	time_t estimated_end;	/* of the listing, wall; 0 when unknown */
 };
 
 struct sync;

@@ -2,7 +2,8 @@
  * env.c - making and finding the mounted environments.
  *
  * The sync layer's hooks go to the layer above, except that a change of
- * status also drops the environment's cached .status.json here first.
+ * status also marks the environment's .status.json for a new rendering
+ * here first (its bytes are kept: their time stays if nothing changed).
  */
 #include <errno.h>
 #include <string.h>
@@ -18,9 +19,7 @@ static void status_changed(void *arg, const char *name)
 
 	if (e) {
 		pthread_mutex_lock(&e->lock);
-		if (e->status)
-			g_bytes_unref(e->status);
-		e->status = NULL;
+		e->status_stale = true;
 		pthread_mutex_unlock(&e->lock);
 	}
 	if (v->upper.status_changed)
