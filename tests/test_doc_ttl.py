@@ -111,6 +111,18 @@ def test_documents_are_fetched_again_after_doc_ttl(mounted):
     fsutil.check_tree(root, Expected(fake))
 
 
+def test_a_remount_after_ttl_serves_the_documents_from_the_store(mounted, mount):
+    fake, m = mounted("-o", f"ttl=1,{PAGES}")
+    read_documents(m.path / "prod2")
+    m.unmount()
+    fsutil.wait_past(1.2, time.monotonic())
+    fake.reset_counters()
+    m = mount("-o", f"ttl=1,{PAGES}", name="again")
+    read_documents(m.path / "prod2")
+    assert calls_by_endpoint(fake) == {"search": 1}
+    fsutil.check_tree(m.path / "prod2", Expected(fake))
+
+
 def test_sync_command_fetches_the_documents_again(mounted, keyring):
     """Those fetched before, each once; me.json shows what it got (after
     ttl, when the kernel looks it up again) without another call."""
