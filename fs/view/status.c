@@ -166,7 +166,6 @@ static void keep(struct view_env *e, GBytes *b, double now)
 		e->status_mtime_ms = clock_wall_ms();
 	}
 	e->status_at = now;
-	e->status_stale = false;
 }
 
 /* The current .status.json and when its bytes last changed. */
@@ -178,6 +177,8 @@ int status_get(struct view_env *e, GBytes **out, int64_t *mtime_ms)
 
 	pthread_mutex_lock(&e->lock);
 	fresh = reuse(e, now, out, mtime_ms);
+	if (!fresh)
+		e->status_stale = false;	/* a change from now on is seen */
 	pthread_mutex_unlock(&e->lock);
 	if (fresh)
 		return 0;
