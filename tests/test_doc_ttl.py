@@ -157,6 +157,21 @@ def test_sync_command_fetches_only_documents_that_were_read(mounted, keyring):
     assert calls_by_endpoint(fake) == {"search": 2, "search-next": 2, "me": 2}
 
 
+def test_a_failed_refresh_fails_the_sync_and_keeps_the_document(mounted, keyring):
+    fake, m = mounted("-o", f"retries=0,{PAGES}")
+    m.expect_log(r"prod2: GET me failed")
+    root = m.path / "prod2"
+    me = fsutil.read(root / "me.json")
+    fake.fault("status", 1, env="prod2", endpoint="me", status=503)
+    fake.reset_counters()
+    res = util.run([util.binary(), "sync", root], keyring.env)
+    assert res.returncode == 1
+    assert "sync failed" in res.stderr, res.stderr
+    assert calls_by_endpoint(fake) == {"search": 1, "me": 1}
+    assert fsutil.read(root / "me.json") == me
+    assert calls_by_endpoint(fake) == {"search": 1, "me": 1}
+
+
 def status_file(root):
     """(bytes, os.stat) of one snapshot of root/.status.json: those of
     one open file (a lookup between a read and a stat could find another)."""
