@@ -54,6 +54,7 @@ struct doc {
 struct docs {
 	struct remote *remote;
 	struct store *store;
+	const struct sync_hooks *hooks;
 	double doc_ttl;
 	pthread_mutex_t lock;		/* held across a fetch: single-flight */
 	struct doc doc[DOC_COUNT];	/* protected by lock */
@@ -74,12 +75,14 @@ static GArray *lists_new(void)
 	return lists;
 }
 
-struct docs *docs_new(struct remote *r, struct store *st, double doc_ttl)
+struct docs *docs_new(struct remote *r, struct store *st, double doc_ttl,
+		      const struct sync_hooks *hooks)
 {
 	struct docs *d = g_new0(struct docs, 1);
 
 	d->remote = r;
 	d->store = st;
+	d->hooks = hooks;
 	d->doc_ttl = doc_ttl;
 	pthread_mutex_init(&d->lock, NULL);
 	return d;
@@ -345,6 +348,7 @@ int docs_lists(struct docs *d, enum doc_kind kind, GArray **lists)
 int docs_refresh(struct docs *d)
 {
 	int kind, res, first = 0;
+	bool fetched = false;
 
 	pthread_mutex_lock(&d->lock);
 	for (kind = 0; kind < DOC_COUNT; kind++) {
@@ -352,9 +356,12 @@ int docs_refresh(struct docs *d)
 		if (!d->doc[kind].valid)
 			continue;
 		res = fetch_doc(d, kind);
+		fetched = fetched || res == 0;
 		if (res < 0 && first == 0)
 			first = res;
 	}
 	pthread_mutex_unlock(&d->lock);
+	if (fetched && d->hooks && d->hooks->documents_changed)
+		d->hooks->documents_changed(d->hooks->arg, remote_env(d->remote));
 	return first;
 }

@@ -41,6 +41,13 @@ static void forward_profiles(void *arg, const char *env)
 	v->upper.profiles_changed(v->upper.arg, env);
 }
 
+static void forward_documents(void *arg, const char *env)
+{
+	struct view *v = arg;
+
+	v->upper.documents_changed(v->upper.arg, env);
+}
+
 static bool forward_interrupted(void *arg)
 {
 	struct view *v = arg;
@@ -54,6 +61,8 @@ static void set_forwards(struct view *v)
 							     : NULL;
 	v->hooks.profiles_changed = v->upper.profiles_changed ?
 				    forward_profiles : NULL;
+	v->hooks.documents_changed = v->upper.documents_changed ?
+				     forward_documents : NULL;
 	v->hooks.interrupted = v->upper.interrupted ? forward_interrupted
 						     : NULL;
 }
@@ -114,7 +123,8 @@ int view_add_env(struct view *v, const char *name)
 	}
 	e->remote = remote_new(v->api, name, &v->hooks);
 	e->sync = sync_new(e->remote, e->store, &v->cfg.sync, &v->hooks);
-	e->docs = docs_new(e->remote, e->store, v->cfg.sync.doc_ttl);
+	e->docs = docs_new(e->remote, e->store, v->cfg.sync.doc_ttl,
+			   &v->hooks);
 	e->fetch = fetch_new(e->remote, e->store, v->cfg.sync.ttl);
 	pthread_mutex_init(&e->lock, NULL);
 	g_ptr_array_add(v->envs, e);
