@@ -93,12 +93,12 @@ def test_remount_and_rsync_with_nothing_changed_costs_one_call(
     fsutil.check_tree(copy, fsutil.Expected(fake))
 
 
-def test_documents_older_than_ttl_are_fetched_again_after_a_remount(mounted, mount):
-    fake, m = mounted("-o", "ttl=1", profiles=20)
+def test_documents_older_than_doc_ttl_are_fetched_again_after_a_remount(mounted, mount):
+    fake, m = mounted("-o", "ttl=1,doc_ttl=1", profiles=20)
     me = read(m.path / "prod2" / "me.json")
     m.unmount()
     fsutil.wait_past(1, time.monotonic())
-    m = mount("-o", "ttl=1", name="again")
+    m = mount("-o", "ttl=1,doc_ttl=1", name="again")
     fsutil.enter(fake, m)
     assert read(m.path / "prod2" / "me.json") == me
     assert fsutil.calls_by_endpoint(fake) == {"me": 1}

@@ -23,10 +23,11 @@ static void usage(void)
 	       "Syncs one environment of a running mount now and waits until it\n"
 	       "is done: an incremental sync (profiles changed since the last\n"
 	       "one), or with --full a full listing, which also removes profiles\n"
-	       "deleted at Sprinklr. With --wait, syncs nothing: waits until the\n"
-	       "environment's first full listing is complete (at once if it is),\n"
-	       "for scripts that must not read a partial tree. Exit 0 when the\n"
-	       "sync succeeded.\n");
+	       "deleted at Sprinklr; then fetches again the documents (me.json,\n"
+	       "workspaces.json, custom-fields.json, lists) read before. With\n"
+	       "--wait, syncs nothing: waits until the environment's first full\n"
+	       "listing is complete (at once if it is), for scripts that must\n"
+	       "not read a partial tree. Exit 0 when the sync succeeded.\n");
 }
 
 static int explain(const char *path, int err)

@@ -165,9 +165,22 @@ static void status_changed(void *arg, const char *env)
 	post(env, NULL, TREE_STATUS);
 }
 
+/* me.json, workspaces.json and custom-fields.json; a list.json shows its
+ * new bytes after ttl, when the kernel looks it up again by itself. */
+static void documents_changed(void *arg, const char *env)
+{
+	int kind;
+
+	(void)arg;
+	for (kind = 0; kind < DOC_COUNT; kind++)
+		if (tree_doc_names[kind])
+			post(env, NULL, tree_doc_names[kind]);
+}
+
 void inval_hooks(struct sync_hooks *hooks)
 {
 	hooks->profile_changed = profile_changed;
 	hooks->profiles_changed = profiles_changed;
 	hooks->status_changed = status_changed;
+	hooks->documents_changed = documents_changed;
 }

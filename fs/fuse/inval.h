@@ -1,6 +1,7 @@
 /*
  * inval.h - telling the kernel that what it caches is out of date: the
- * sync layer's hooks (fs/sync/hooks.h) for profiles and .status.json.
+ * sync layer's hooks (fs/sync/hooks.h) for profiles, .status.json and
+ * the documents.
  *
  * Requests are queued and sent by a worker thread: a notification sent
  * from inside a filesystem operation can deadlock against the kernel.
@@ -15,7 +16,8 @@
 
 int inval_start(struct fuse_session *se);
 void inval_stop(void);
-/* profile_changed, profiles_changed and status_changed; arg unused */
+/* profile_changed, profiles_changed, status_changed and documents_changed;
+ * arg unused */
 void inval_hooks(struct sync_hooks *hooks);
 
 #endif

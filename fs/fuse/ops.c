@@ -98,7 +98,8 @@ static struct view *make_view(struct fs *fs)
 		.cache_dir = o->cache_dir, .memory_limit = o->memory_limit,
 		.uid = o->uid, .gid = o->gid, .umask = o->umask,
 		.sync = {
-			.ttl = o->ttl, .full_sync = o->full_sync,
+			.ttl = o->ttl, .doc_ttl = o->doc_ttl,
+			.full_sync = o->full_sync,
 			.read_timeout = o->read_timeout,
 			.page_size = o->page_size, .partitions = o->partitions,
 			.rate_per_second = o->rate_per_second,

@@ -24,6 +24,7 @@ enum { KEY_IGNORED, KEY_UMASK, KEY_UID, KEY_GID, KEY_PAGE_SIZE };
 static const struct fuse_opt opt_spec[] = {
 	OPT("env=%s", envs),
 	OPT("ttl=%lf", ttl),
+	OPT("doc_ttl=%lf", doc_ttl),
 	OPT("full_sync=%lf", full_sync),
 	FUSE_OPT_KEY("page_size=", KEY_PAGE_SIZE),
 	OPT("store=%s", store),
@@ -56,6 +57,9 @@ void opt_help(void)
 	printf("sprinklrfs options:\n"
 	       "    -o env=A:B             environments to mount (default: all stored)\n"
 	       "    -o ttl=SECONDS         cache lifetime and sync interval (default: 60)\n"
+	       "    -o doc_ttl=SECONDS     lifetime of me.json, workspaces.json,\n"
+	       "                           custom-fields.json and the lists\n"
+	       "                           (default: 3600)\n"
 	       "    -o full_sync=SECONDS   interval of full listings (default: 21600)\n"
 	       "    -o page_size=N|auto    profiles per search page, 1 to 1000; auto:\n"
 	       "                           the most the server takes (default: auto)\n"
@@ -176,8 +180,9 @@ static int check_envs(const char *list)
 
 static int check_values(struct fs_options *o)
 {
-	if (o->ttl <= 0 || o->full_sync <= 0) {
-		log_error("-o ttl and -o full_sync take a positive number of seconds");
+	if (o->ttl <= 0 || o->doc_ttl <= 0 || o->full_sync <= 0) {
+		log_error("-o ttl, doc_ttl and full_sync take a positive number "
+			  "of seconds");
 		return -1;
 	}
 	if (o->read_timeout <= 0 || o->stall_timeout == 0 ||
@@ -262,6 +267,7 @@ int opt_parse(struct fuse_args *args, struct fs_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->ttl = 60;
+	o->doc_ttl = 3600;
 	o->full_sync = 6 * 3600;
 	o->page_size = PAGESIZE_AUTO;
 	o->rate_per_second = 10;

@@ -54,7 +54,8 @@ struct doc {
 struct docs {
 	struct remote *remote;
 	struct store *store;
-	double ttl;
+	const struct sync_hooks *hooks;
+	double doc_ttl;
 	pthread_mutex_t lock;		/* held across a fetch: single-flight */
 	struct doc doc[DOC_COUNT];	/* protected by lock */
 };
@@ -74,13 +75,15 @@ static GArray *lists_new(void)
 	return lists;
 }
 
-struct docs *docs_new(struct remote *r, struct store *st, double ttl)
+struct docs *docs_new(struct remote *r, struct store *st, double doc_ttl,
+		      const struct sync_hooks *hooks)
 {
 	struct docs *d = g_new0(struct docs, 1);
 
 	d->remote = r;
 	d->store = st;
-	d->ttl = ttl;
+	d->hooks = hooks;
+	d->doc_ttl = doc_ttl;
 	pthread_mutex_init(&d->lock, NULL);
 	return d;
 }
@@ -227,8 +230,8 @@ out_delete:
 
 /*
  * The first use in this process starts from the store: an answer fetched
- * by an earlier mount less than ttl ago is served without a call, an older
- * one is what a failed refresh serves.
+ * by an earlier mount less than doc_ttl ago is served without a call, an
+ * older one is what a failed refresh serves.
  */
 static void load_stored(struct docs *d, enum doc_kind kind, struct doc *doc)
 {
@@ -245,23 +248,20 @@ static void load_stored(struct docs *d, enum doc_kind kind, struct doc *doc)
 		return;
 	age = (double)(clock_wall_ms() - fetched) / 1000;
 	if (age < 0)
-		age = d->ttl;	/* from the future: not trusted */
+		age = d->doc_ttl;	/* from the future: not trusted */
 	if (parse_doc(kind, body, len, doc, clock_now() - age) == 0)
 		doc->mtime_ms = mtime;
 	free(body);
 }
 
-/* Called with d->lock held. */
-static int refresh_doc(struct docs *d, enum doc_kind kind)
+/* A call for the document now; called with d->lock held. */
+static int fetch_doc(struct docs *d, enum doc_kind kind)
 {
 	struct doc *doc = &d->doc[kind];
 	double now = clock_now();
 	struct api_reply reply;
 	int res;
 
-	load_stored(d, kind, doc);
-	if (doc->valid && now - doc->fetched_at < d->ttl)
-		return 0;
 	res = remote_call(d->remote, sources[kind].endpoint, "GET",
 			  sources[kind].path, NULL, &reply);
 	if (res == 0) {
@@ -278,6 +278,17 @@ static int refresh_doc(struct docs *d, enum doc_kind kind)
 			      reply.len, clock_wall_ms(), doc->mtime_ms);
 	api_reply_free(&reply);
 	return res;
+}
+
+/* Called with d->lock held. */
+static int refresh_doc(struct docs *d, enum doc_kind kind)
+{
+	struct doc *doc = &d->doc[kind];
+
+	load_stored(d, kind, doc);
+	if (doc->valid && clock_now() - doc->fetched_at < d->doc_ttl)
+		return 0;
+	return fetch_doc(d, kind);
 }
 
 /* A transport failure keeps serving what was fetched before. */
@@ -326,4 +337,31 @@ int docs_lists(struct docs *d, enum doc_kind kind, GArray **lists)
 	}
 	pthread_mutex_unlock(&d->lock);
 	return res;
+}
+
+/*
+ * Fetches again, now, every document that was fetched before (by this
+ * mount or an earlier one): those nobody has looked at cost nothing. All
+ * are tried; the first failure is the answer, and a document that failed
+ * keeps serving what it had.
+ */
+int docs_refresh(struct docs *d)
+{
+	int kind, res, first = 0;
+	bool fetched = false;
+
+	pthread_mutex_lock(&d->lock);
+	for (kind = 0; kind < DOC_COUNT; kind++) {
+		load_stored(d, kind, &d->doc[kind]);
+		if (!d->doc[kind].valid)
+			continue;
+		res = fetch_doc(d, kind);
+		fetched = fetched || res == 0;
+		if (res < 0 && first == 0)
+			first = res;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (fetched && d->hooks && d->hooks->documents_changed)
+		d->hooks->documents_changed(d->hooks->arg, remote_env(d->remote));
+	return first;
 }

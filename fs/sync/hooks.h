@@ -16,6 +16,8 @@ struct sync_hooks {
 	void (*profiles_changed)(void *arg, const char *env);
 	/* what .status.json shows moved on */
 	void (*status_changed)(void *arg, const char *env);
+	/* the documents were fetched again before their time (docs.h) */
+	void (*documents_changed)(void *arg, const char *env);
 	/* the request the calling thread serves was interrupted */
 	bool (*interrupted)(void *arg);
 	void *arg;

@@ -63,6 +63,8 @@ struct sync {
 	double full_started_mono;	/* protected by lock */
 	int64_t full_asked_ms;		/* protected by lock: epoch ms */
 	unsigned long full_calls;	/* protected by lock: this listing's */
+	double page_mono;		/* protected by lock: its last page's */
+	time_t page_wall;		/* protected by lock: the same, wall */
 	/* incremental syncs */
 	bool inc_running;		/* protected by lock */
 	unsigned long inc_runs;		/* protected by lock */
@@ -182,8 +184,11 @@ static void page_done(void *arg, const struct listing *l)
 	struct sync *s = arg;
 
 	pthread_mutex_lock(&s->lock);
-	if (l->part >= 0)
+	if (l->part >= 0) {
 		s->full_calls++;
+		s->page_mono = clock_now();
+		s->page_wall = (time_t)(clock_wall_ms() / 1000);
+	}
 	if (l->newest > s->newest_ms)
 		s->newest_ms = l->newest;
 	pthread_mutex_unlock(&s->lock);
@@ -593,7 +598,11 @@ out_unlock:
 
 /* --- status ---------------------------------------------------------------- */
 
-/* Seconds left at the pace so far, and no sooner than the quota allows. */
+/*
+ * Seconds left after the last page at the pace so far, and no sooner than
+ * the quota allows. Measured from that page, not from now, so that the
+ * estimate stays put while nothing happens (.status.json's mtime).
+ */
 static double seconds_left(const struct sync *s)
 {
 	const struct sync_config *c = &s->cfg;
@@ -601,7 +610,7 @@ static double seconds_left(const struct sync *s)
 
 	if (f <= 0.001 || !s->full_calls)
 		return -1;
-	elapsed = clock_now() - s->full_started_mono;
+	elapsed = s->page_mono - s->full_started_mono;
 	calls_left = (double)s->full_calls * (1 - f) / f;
 	by_quota = c->rate_per_hour ? calls_left * 3600.0 / c->rate_per_hour
 				    : 0;
@@ -628,6 +637,8 @@ static const char *state_name(const struct sync *s, bool listing)
 
 void sync_info(struct sync *s, struct sync_info *info)
 {
+	double left;
+
 	pthread_mutex_lock(&s->lock);
 	reload(s, false);
 	memset(info, 0, sizeof(*info));
@@ -638,7 +649,8 @@ void sync_info(struct sync *s, struct sync_info *info)
 	info->newest_ms = s->newest_ms;
 	info->fraction = s->pass ? s->fraction : s->last_full_wall ? 1 : 0;
 	info->calls = s->full_calls;
-	info->seconds_left = info->listing ? seconds_left(s) : 0;
+	left = info->listing ? seconds_left(s) : -1;
+	info->estimated_end = left >= 0 ? s->page_wall + (time_t)left : 0;
 	pthread_mutex_unlock(&s->lock);
 	info->page_size = pagesize_get(s->page_size, NULL);
 }

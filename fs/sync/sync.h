@@ -35,6 +35,7 @@ enum sync_mode {
 
 struct sync_config {
 	double ttl;		/* seconds between incremental syncs */
+	double doc_ttl;		/* seconds a document is trusted (docs.h) */
 	double full_sync;	/* seconds between full listings */
 	double read_timeout;	/* a reader's longest wait for a first listing */
 	int page_size;		/* profiles per page; PAGESIZE_AUTO: learned */
@@ -51,7 +52,7 @@ struct sync_info {
 	bool listing;		/* a full listing is running or unfinished */
 	double fraction;	/* its progress, 0..1 */
 	unsigned long calls;	/* calls it made in this process */
-	double seconds_left;	/* estimated; < 0 when unknown */
+	time_t estimated_end;	/* of the listing, wall; 0 when unknown */
 	int page_size;		/* what the next search asks for */
 };
 

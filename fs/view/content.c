@@ -4,9 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-#include "auth/base/clock.h"
 #include "fs/view/content.h"
 #include "fs/view/find.h"
 #include "fs/view/stat.h"
@@ -23,8 +21,7 @@ static int open_status(const struct node *n, GBytes **bytes,
 		       int64_t *mtime_ms, char **key)
 {
 	*key = g_strdup(TREE_STATUS);
-	*mtime_ms = clock_wall_ms() / 1000 * 1000;
-	return status_get(n->env, bytes);
+	return status_get(n->env, bytes, mtime_ms);
 }
 
 static int open_list(const struct node *n, GBytes **bytes, int64_t *mtime_ms,

@@ -2,7 +2,8 @@
  * env.c - making and finding the mounted environments.
  *
  * The sync layer's hooks go to the layer above, except that a change of
- * status also drops the environment's cached .status.json here first.
+ * status also marks the environment's .status.json for a new rendering
+ * here first (its bytes are kept: their time stays if nothing changed).
  */
 #include <errno.h>
 #include <string.h>
@@ -18,9 +19,7 @@ static void status_changed(void *arg, const char *name)
 
 	if (e) {
 		pthread_mutex_lock(&e->lock);
-		if (e->status)
-			g_bytes_unref(e->status);
-		e->status = NULL;
+		e->status_stale = true;
 		pthread_mutex_unlock(&e->lock);
 	}
 	if (v->upper.status_changed)
@@ -42,6 +41,13 @@ static void forward_profiles(void *arg, const char *env)
 	v->upper.profiles_changed(v->upper.arg, env);
 }
 
+static void forward_documents(void *arg, const char *env)
+{
+	struct view *v = arg;
+
+	v->upper.documents_changed(v->upper.arg, env);
+}
+
 static bool forward_interrupted(void *arg)
 {
 	struct view *v = arg;
@@ -55,6 +61,8 @@ static void set_forwards(struct view *v)
 							     : NULL;
 	v->hooks.profiles_changed = v->upper.profiles_changed ?
 				    forward_profiles : NULL;
+	v->hooks.documents_changed = v->upper.documents_changed ?
+				     forward_documents : NULL;
 	v->hooks.interrupted = v->upper.interrupted ? forward_interrupted
 						     : NULL;
 }
@@ -115,7 +123,8 @@ int view_add_env(struct view *v, const char *name)
 	}
 	e->remote = remote_new(v->api, name, &v->hooks);
 	e->sync = sync_new(e->remote, e->store, &v->cfg.sync, &v->hooks);
-	e->docs = docs_new(e->remote, e->store, v->cfg.sync.ttl);
+	e->docs = docs_new(e->remote, e->store, v->cfg.sync.doc_ttl,
+			   &v->hooks);
 	e->fetch = fetch_new(e->remote, e->store, v->cfg.sync.ttl);
 	pthread_mutex_init(&e->lock, NULL);
 	g_ptr_array_add(v->envs, e);

@@ -1,14 +1,16 @@
 /*
  * env.h - the mounted environments and what each one has: its store, its
  * counted calls, its sync engine, its documents, its single fetches, and
- * the last rendering of its .status.json. The environments are added
+ * the last rendering of its .status.json with when its bytes last changed. The environments are added
  * before the first request and stay until the view is freed.
  */
 #ifndef SPRINKLRFS_FS_VIEW_ENV_H
 #define SPRINKLRFS_FS_VIEW_ENV_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <glib.h>
@@ -44,7 +46,9 @@ struct view_env {
 	struct fetch *fetch;
 	pthread_mutex_t lock;
 	GBytes *status;			/* protected by lock: .status.json */
+	int64_t status_mtime_ms;	/* protected by lock: its bytes' */
 	double status_at;		/* protected by lock (monotonic s) */
+	bool status_stale;		/* protected by lock: moved on since */
 };
 
 struct view {

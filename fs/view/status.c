@@ -81,10 +81,7 @@ static void add_progress(cJSON *sync, const struct sync_info *info,
 	cJSON_AddNumberToObject(p, "calls", (double)info->calls);
 	cJSON_AddNumberToObject(p, "fraction",
 				(double)(long)(info->fraction * 1000) / 1000);
-	if (info->seconds_left >= 0)
-		cJSON_AddNumberToObject(p, "seconds_left", info->seconds_left);
-	else
-		cJSON_AddNullToObject(p, "seconds_left");
+	add_time(p, "estimated_end", info->estimated_end);
 }
 
 static void add_sync(cJSON *root, struct view_env *e)
@@ -146,29 +143,53 @@ static GBytes *render(struct view_env *e)
 	return data ? g_bytes_new_take(data, size) : NULL;
 }
 
-/* The current .status.json: the last rendering while fresh, else a new one. */
-int status_get(struct view_env *e, GBytes **out)
+/* The last rendering and its time, while fresh; with e->lock held. */
+static bool reuse(struct view_env *e, double now, GBytes **out,
+		  int64_t *mtime_ms)
+{
+	if (!e->status || e->status_stale || now - e->status_at >= FRESH_S)
+		return false;
+	*out = g_bytes_ref(e->status);
+	*mtime_ms = e->status_mtime_ms;
+	return true;
+}
+
+/* Keeps b as the last rendering, unless it holds the same bytes: then the
+ * old ones stay, with their time. With e->lock held; takes b. */
+static void keep(struct view_env *e, GBytes *b, double now)
+{
+	if (e->status && g_bytes_equal(e->status, b)) {
+		g_bytes_unref(b);
+	} else {
+		if (e->status)
+			g_bytes_unref(e->status);
+		e->status = b;
+		e->status_mtime_ms = clock_wall_ms();
+	}
+	e->status_at = now;
+}
+
+/* The current .status.json and when its bytes last changed. */
+int status_get(struct view_env *e, GBytes **out, int64_t *mtime_ms)
 {
 	double now = clock_now();
-	GBytes *b = NULL;
+	GBytes *b;
+	bool fresh;
 
 	pthread_mutex_lock(&e->lock);
-	if (e->status && now - e->status_at < FRESH_S)
-		b = g_bytes_ref(e->status);
+	fresh = reuse(e, now, out, mtime_ms);
+	if (!fresh)
+		e->status_stale = false;	/* a change from now on is seen */
 	pthread_mutex_unlock(&e->lock);
-	if (b) {
-		*out = b;
+	if (fresh)
 		return 0;
-	}
 	b = render(e);
 	if (!b)
 		return -ENOMEM;
 	pthread_mutex_lock(&e->lock);
-	if (e->status)
-		g_bytes_unref(e->status);
-	e->status = g_bytes_ref(b);
-	e->status_at = now;
+	keep(e, b, now);
+	*out = g_bytes_ref(e->status);
+	*mtime_ms = e->status_mtime_ms;
 	pthread_mutex_unlock(&e->lock);
-	*out = b;
 	return 0;
 }

@@ -3,8 +3,9 @@
  *
  * A profile has user.sprinklr.id, .env and .modified. An environment's
  * directory answers user.sprinklr.sync (an incremental sync now),
- * .sync.full (a full listing now) and .wait (the first full listing's
- * end) by running it and giving the number of profiles: that is how
+ * .sync.full (a full listing now), both followed by a refresh of the
+ * documents, and .wait (the first full listing's end) by running it and
+ * giving the number of profiles: that is how
  * `sprinklrfs sync` talks to a running mount (fs/cli/sync.c).
  */
 #ifndef SPRINKLRFS_FS_VIEW_XATTR_H
