@@ -55,6 +55,11 @@ def pages(count, page_size=PAGE):
     return max(1, math.ceil(count / page_size))
 
 
+# What `sprinklrfs sync` fetches again once every document has been read:
+# me, workspaces, custom fields and both kinds of lists.
+DOCUMENTS = {"me": 1, "accessible-clients": 1, "bootstrap": 3}
+
+
 def listing_calls(count, page_size=PAGE):
     n = pages(count, page_size)
     return {"search": 1, "search-next": n - 1} if n > 1 else {"search": 1}

@@ -18,7 +18,6 @@ from fsutil import Expected, calls_by_endpoint
 PAGES = "page_size=100"
 # short, and yet longer than what is measured after it has passed
 TTL = 2
-DOCUMENTS = {"me": 1, "accessible-clients": 1, "bootstrap": 3}
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 
 
@@ -81,7 +80,7 @@ def test_ls_l_after_ttl_costs_one_search(mounted):
     fake, m = mounted("-o", f"ttl={TTL},{PAGES}")
     root = m.path / "prod2"
     first = util.run(["ls", "-l", root], check=True).stdout
-    assert calls_by_endpoint(fake) == dict(fsutil.listing_calls(250), me=1,
+    assert calls_by_endpoint(fake) == dict(fsutil.listing_calls(250, 100), me=1,
                                            bootstrap=1,
                                            **{"accessible-clients": 1})
     fsutil.wait_past(TTL + 0.2, time.monotonic())
@@ -103,11 +102,11 @@ def test_documents_are_fetched_again_after_doc_ttl(mounted):
     fake, m = mounted("-o", f"ttl={TTL},doc_ttl={TTL + 1},{PAGES}")
     root = m.path / "prod2"
     read_documents(root)
-    assert calls_by_endpoint(fake) == dict(fsutil.listing_calls(250), **DOCUMENTS)
+    assert calls_by_endpoint(fake) == dict(fsutil.listing_calls(250, 100), **fsutil.DOCUMENTS)
     fsutil.wait_past(TTL + 1.2, time.monotonic())
     fake.reset_counters()
     read_documents(root)
-    assert calls_by_endpoint(fake) == dict(DOCUMENTS, search=1)
+    assert calls_by_endpoint(fake) == dict(fsutil.DOCUMENTS, search=1)
     fsutil.check_tree(root, Expected(fake))
 
 
@@ -136,7 +135,7 @@ def test_sync_command_fetches_the_documents_again(mounted, keyring):
     res = util.run([util.binary(), "sync", root], keyring.env)
     assert res.returncode == 0, res.stderr
     assert res.stdout == "prod2: synced, 250 profiles\n"
-    assert calls_by_endpoint(fake) == dict(DOCUMENTS, search=1)
+    assert calls_by_endpoint(fake) == dict(fsutil.DOCUMENTS, search=1)
     fake.reset_counters()
     path = root / "me.json"
     data = util.wait_for(lambda: (lambda d: fsutil.same_json(d, me) and d)(
