@@ -12,6 +12,7 @@
 
 #include <glib.h>
 
+#include "auth/api/api.h"
 #include "auth/base/log.h"
 #include "auth/net/endpoint.h"
 #include "fs/fuse/options.h"
@@ -28,6 +29,8 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("store=%s", store),
 	OPT("rate_per_second=%u", rate_per_second),
 	OPT("rate_per_hour=%u", rate_per_hour),
+	OPT("rate_window=%lf", rate_window),
+	OPT("background_share=%u", background_share),
 	OPT("read_timeout=%lf", read_timeout),
 	OPT("retries=%u", retries),
 	OPT("stall_timeout=%u", stall_timeout),
@@ -62,6 +65,9 @@ void opt_help(void)
 	       "    -o store=keyring|file  where credentials are (default: keyring)\n"
 	       "    -o rate_per_second=N   calls per second per API key (default: 10)\n"
 	       "    -o rate_per_hour=N     calls per hour per API key (default: 1000)\n"
+	       "    -o rate_window=S       length of rate_per_hour's window (default: 3600)\n"
+	       "    -o background_share=P  percent of each window full listings may use;\n"
+	       "                           the rest is kept for readers (default: 80)\n"
 	       "    -o read_timeout=S      longest wait of a read for quota and retries\n"
 	       "                           (default: 60)\n"
 	       "    -o retries=N           retries after a transient failure (default: 4)\n"
@@ -165,6 +171,12 @@ static int check_values(struct fs_options *o)
 			  "positive seconds, max_body at least 1024 bytes");
 		return -1;
 	}
+	if (o->rate_window <= 0 || o->background_share < 1 ||
+	    o->background_share > 100) {
+		log_error("-o rate_window takes positive seconds, "
+			  "background_share 1 to 100 (percent)");
+		return -1;
+	}
 	if (o->page_size < 1 || o->page_size > 1000) {
 		log_error("-o page_size takes 1 to 1000");
 		return -1;
@@ -249,6 +261,8 @@ int opt_parse(struct fuse_args *args, struct fs_options *o)
 	o->page_size = 100;
 	o->rate_per_second = 10;
 	o->rate_per_hour = 1000;
+	o->rate_window = 3600;
+	o->background_share = API_BACKGROUND_SHARE_DEFAULT;
 	o->read_timeout = 60;
 	o->retries = 4;
 	o->stall_timeout = 30;

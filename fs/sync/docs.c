@@ -262,7 +262,7 @@ static int refresh_doc(struct docs *d, enum doc_kind kind)
 	load_stored(d, kind, doc);
 	if (doc->valid && now - doc->fetched_at < d->ttl)
 		return 0;
-	res = remote_call(d->remote, sources[kind].endpoint, "GET",
+	res = remote_call(d->remote, NULL, sources[kind].endpoint, "GET",
 			  sources[kind].path, NULL, &reply);
 	if (res == 0) {
 		res = parse_doc(kind, reply.body, reply.len, doc, now);

@@ -269,18 +269,28 @@ static int take_page(struct listing *l, struct api_reply *reply,
 	return start_store(l, job, root, results);
 }
 
+/* How the listing's calls wait for quota. */
+static struct pacer_wait wait_of(const struct listing *l)
+{
+	struct pacer_wait w = { .background = l->background,
+				.cancelled = l->stopping, .arg = l->arg };
+
+	return w;
+}
+
 /* reply is set whatever happens: the caller frees it. */
 static int first_page(struct listing *l, int page_size, int64_t since,
 		      struct api_reply *reply)
 {
 	char *body = search_body(page_size, since, l->to);
+	struct pacer_wait wait = wait_of(l);
 	int res;
 
 	memset(reply, 0, sizeof(*reply));
 	if (!body)
 		return -ENOMEM;
-	res = remote_call(l->remote, "search", "POST", SEARCH_PATH, body,
-			  reply);
+	res = remote_call(l->remote, &wait, "search", "POST", SEARCH_PATH,
+			  body, reply);
 	free(body);
 	return res;
 }
@@ -290,6 +300,7 @@ static int first_page(struct listing *l, int page_size, int64_t since,
 static int next_page(struct listing *l, struct api_reply *reply)
 {
 	char *esc = http_escape(l->cursor);
+	struct pacer_wait wait = wait_of(l);
 	char *path;
 	int res;
 
@@ -298,7 +309,8 @@ static int next_page(struct listing *l, struct api_reply *reply)
 		return -ENOMEM;
 	path = g_strdup_printf("%s?id=%s", SEARCH_PATH, esc);
 	free(esc);
-	res = remote_try(l->remote, "search-next", "GET", path, NULL, reply);
+	res = remote_try(l->remote, &wait, "search-next", "GET", path, NULL,
+			 reply);
 	g_free(path);
 	if (res < 0 && res != -ENOENT && reply->status != 400)
 		remote_failed(l->remote, "search-next", "GET", res, reply);
@@ -349,10 +361,15 @@ int listing_run(struct listing *l)
 	return res < 0 ? res : stored;
 }
 
-/* The oldest modifiedTime at Sprinklr (one call), or -ENODATA when none. */
-int listing_probe(struct remote *r, int64_t *oldest_ms)
+/*
+ * The oldest modifiedTime at Sprinklr (one call), or -ENODATA when none;
+ * the call is made as `like`'s (remote, class, stopping).
+ */
+int listing_probe(const struct listing *like, int64_t *oldest_ms)
 {
-	struct listing l = { .remote = r, .part = -1, .from = -1, .to = -1 };
+	struct listing l = { .remote = like->remote, .part = -1, .from = -1,
+			     .to = -1, .background = like->background,
+			     .stopping = like->stopping, .arg = like->arg };
 	const cJSON *results, *mt;
 	struct api_reply reply;
 	cJSON *root;

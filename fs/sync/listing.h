@@ -8,8 +8,10 @@
  * that expires restarts the search from the last modifiedTime seen.
  *
  * The caller fills in the first part of struct listing; stopping() is
- * asked between pages (true: the listing ends with -ECANCELED), and
- * page_done() is told after each page is stored.
+ * asked between pages and while a call waits for quota (true: the listing
+ * ends with -ECANCELED), and page_done() is told after each page is stored.
+ * A background listing's calls wait for quota within the background share
+ * for as long as it takes (pacer.h).
  */
 #ifndef SPRINKLRFS_FS_SYNC_LISTING_H
 #define SPRINKLRFS_FS_SYNC_LISTING_H
@@ -27,6 +29,7 @@ struct listing {
 	struct store *store;
 	const struct sync_hooks *hooks;	/* profile_changed */
 	int page_size;
+	bool background;	/* a full listing's: see pacer.h */
 	bool (*stopping)(void *arg);
 	void (*page_done)(void *arg, const struct listing *l);
 	void *arg;
@@ -49,6 +52,6 @@ struct listing {
 };
 
 int listing_run(struct listing *l);
-int listing_probe(struct remote *r, int64_t *oldest_ms);
+int listing_probe(const struct listing *like, int64_t *oldest_ms);
 
 #endif

@@ -19,6 +19,13 @@
  * that finds it taken waits in its listing thread, polling, and then finds
  * the work done. So one environment is listed once, whichever mount asks.
  *
+ * Budget: full listings and their probes are background calls (pacer.h):
+ * they use at most background_share of each rate window and wait, however
+ * long, for their share to free up; readers' calls, incremental syncs
+ * included, keep the rest. A full listing costs about one call per page of
+ * the profiles the store holds, so the interval between full listings is
+ * stretched to what the background share can pay for (full_interval()).
+ *
  * Passes: every full listing has a pass number, allocated from the store
  * (STATE_PASS), which marks each profile it sees; at its end it sweeps what
  * is unmarked. Incremental syncs and single fetches mark with the newest
@@ -75,6 +82,10 @@ struct sync {
 	int64_t pass;			/* protected by lock: unfinished, or 0 */
 	double fraction;		/* protected by lock: of that listing */
 	double reloaded;		/* protected by lock (monotonic s) */
+	/* the budget */
+	size_t profiles;		/* protected by lock: at the last count */
+	bool stretch_logged;		/* protected by lock */
+	int64_t estimated_end;		/* protected by lock: epoch s; 0 */
 };
 
 struct part {
@@ -154,6 +165,8 @@ static void reload(struct sync *s, bool force)
 
 	if (!force && s->reloaded && now - s->reloaded < RELOAD_S)
 		return;
+	if (!s->reloaded)
+		s->profiles = store_count(st);
 	s->reloaded = now;
 	s->newest_ms = state_get(st, STATE_NEWEST, 0);
 	s->last_full_wall = (time_t)(state_get(st, STATE_FULL_DONE, 0) / 1000);
@@ -173,15 +186,20 @@ static bool stopping(void *arg)
 	return stop;
 }
 
+static void estimate_end(struct sync *s);
+
 static void page_done(void *arg, const struct listing *l)
 {
 	struct sync *s = arg;
 
 	pthread_mutex_lock(&s->lock);
-	if (l->part >= 0)
-		s->full_calls++;
 	if (l->newest > s->newest_ms)
 		s->newest_ms = l->newest;
+	if (l->part >= 0) {
+		s->full_calls++;
+		reload(s, true);
+		estimate_end(s);
+	}
 	pthread_mutex_unlock(&s->lock);
 	remote_changed(s->remote);
 }
@@ -212,6 +230,16 @@ static int lock_store(struct sync *s, int *fd)
 	return res;
 }
 
+/* The oldest modifiedTime, in one background call. */
+static int probe_oldest(struct sync *s, int64_t *oldest)
+{
+	struct listing like;
+
+	listing_init(s, &like);
+	like.background = true;
+	return listing_probe(&like, oldest);
+}
+
 /*
  * Starts a new listing in the store: its pass and, with K partitions, K
  * equal slices of [oldest, now) (one call to learn the oldest).
@@ -223,7 +251,7 @@ static int begin_listing(struct sync *s)
 	struct store *st = s->store;
 
 	if (parts > 1) {
-		res = listing_probe(s->remote, &oldest);
+		res = probe_oldest(s, &oldest);
 		if (res == -ENODATA)
 			parts = 1;
 		else if (res < 0)
@@ -269,6 +297,7 @@ static void part_setup(struct sync *s, struct part *p, int k, int64_t pass,
 	listing_init(s, &p->l);
 	p->l.pass = (uint64_t)pass;
 	p->l.part = k;
+	p->l.background = true;
 	p->l.quiet = quiet;
 	p->l.from = state_part_get(s->store, k, "from", -1);
 	p->l.to = state_part_get(s->store, k, "to", -1);
@@ -384,6 +413,8 @@ static gpointer full_main(gpointer arg)
 	}
 	pthread_mutex_lock(&s->lock);
 	reload(s, true);
+	s->profiles = store_count(s->store);
+	s->estimated_end = 0;
 	s->full_running = false;
 	s->full_runs++;
 	s->full_result = res == -ECANCELED ? -EIO : res;
@@ -413,6 +444,7 @@ static int start_full(struct sync *s)
 	s->full_started_mono = clock_now();
 	s->full_asked_ms = clock_wall_ms();
 	s->full_calls = 0;
+	s->estimated_end = 0;
 	s->want_full = false;
 	s->full_thread = g_thread_try_new("listing", full_main, s, NULL);
 	if (!s->full_thread)
@@ -509,15 +541,117 @@ static int incremental(struct sync *s)
 	return res;
 }
 
+/* --- the budget ------------------------------------------------------------ */
+
+/*
+ * With s->lock held: what a full listing of the store's profiles costs,
+ * one call per page; with K partitions at most a probe and a partial page
+ * more per partition.
+ */
+static unsigned long full_cost(const struct sync *s)
+{
+	const struct sync_config *c = &s->cfg;
+	unsigned long pages = (s->profiles + c->page_size - 1) / c->page_size;
+
+	if (pages == 0)
+		pages = 1;
+	return c->partitions > 1 ? pages + c->partitions : pages;
+}
+
+/* The least whole number not below x (x >= 0): seconds, windows. */
+static double round_up(double x)
+{
+	double whole = (double)(int64_t)x;
+
+	return whole < x ? whole + 1 : whole;
+}
+
+/* Seconds the background share takes to pay for `calls`, in the long run. */
+static double share_time(const struct sync_config *c, double calls)
+{
+	unsigned long window = pacer_background_cap(c->rate_per_hour,
+						    c->background_share);
+	unsigned long second = pacer_background_cap(c->rate_per_second,
+						    c->background_share);
+	double t = window ? calls / window * c->rate_window : 0;
+
+	if (second && calls / second > t)
+		t = calls / second;
+	return t;
+}
+
+/*
+ * With s->lock held: seconds between full listings: full_sync, or as long
+ * as the background share needs to pay for one (logged once).
+ */
+static double full_interval(struct sync *s)
+{
+	unsigned long cost = full_cost(s);
+	double needed = round_up(share_time(&s->cfg, (double)cost));
+
+	if (needed <= s->cfg.full_sync)
+		return s->cfg.full_sync;
+	if (!s->stretch_logged)
+		log_info("%s: a full listing costs %lu calls, more than the "
+			 "background share pays for in full_sync (%.0f s): full "
+			 "listings run every %.0f s", env_name(s), cost,
+			 s->cfg.full_sync, needed);
+	s->stretch_logged = true;
+	return needed;
+}
+
+/*
+ * With s->lock held: seconds the background share needs for `calls` from
+ * now: what is left of this window, then a window per share.
+ */
+static double quota_time(const struct sync *s, double calls)
+{
+	const struct sync_config *c = &s->cfg;
+	unsigned long cap = pacer_background_cap(c->rate_per_hour,
+						 c->background_share);
+	unsigned long second = pacer_background_cap(c->rate_per_second,
+						    c->background_share);
+	struct api_pacing q = { 0 };
+	double room;
+
+	if (cap && remote_pacing(s->remote, &q) == 0) {
+		room = q.background_calls < cap ?
+		       (double)(cap - q.background_calls) : 0;
+		if (calls > room)
+			return round_up((calls - room) / cap) * c->rate_window;
+	}
+	return second ? calls / second : 0;
+}
+
+/*
+ * With s->lock held, after a page: when the listing should end, at its pace
+ * so far and no sooner than the background share allows. Figured once per
+ * page, so that it holds still while nothing happens.
+ */
+static void estimate_end(struct sync *s)
+{
+	double f = s->fraction, left, by_pace, by_quota;
+
+	s->estimated_end = 0;
+	if (f <= 0.001 || !s->full_calls)
+		return;
+	left = (double)s->full_calls * (1 - f) / f;
+	by_pace = (clock_now() - s->full_started_mono) * (1 - f) / f;
+	by_quota = quota_time(s, left);
+	s->estimated_end = clock_wall_ms() / 1000 +
+			   (int64_t)round_up(by_pace > by_quota ? by_pace
+							    : by_quota);
+}
+
 /* --- deciding ---------------------------------------------------------------- */
 
 /* With s->lock held: whether a full listing should run. */
-static bool full_due(const struct sync *s, enum sync_mode mode)
+static bool full_due(struct sync *s, enum sync_mode mode)
 {
 	double since = (double)clock_wall_ms() / 1000 - (double)s->last_full_wall;
 
 	return mode == SYNC_FULL || s->want_full || !s->last_full_wall ||
-	       s->pass || since >= s->cfg.full_sync;
+	       s->pass || since >= full_interval(s);
 }
 
 /* Stale-if-error: with a complete store, a failed sync serves what it has. */
@@ -589,24 +723,27 @@ out_unlock:
 
 /* --- status ---------------------------------------------------------------- */
 
-/* Seconds left at the pace so far, and no sooner than the quota allows. */
+/* With s->lock held: seconds to the estimated end; < 0 when unknown. */
 static double seconds_left(const struct sync *s)
 {
-	const struct sync_config *c = &s->cfg;
-	double f = s->fraction, elapsed, calls_left, by_quota;
+	int64_t now = clock_wall_ms() / 1000;
 
-	if (f <= 0.001 || !s->full_calls)
+	if (!s->estimated_end)
 		return -1;
-	elapsed = clock_now() - s->full_started_mono;
-	calls_left = (double)s->full_calls * (1 - f) / f;
-	by_quota = c->rate_per_hour ? calls_left * 3600.0 / c->rate_per_hour
-				    : 0;
-	if (c->rate_per_hour && calls_left <= c->rate_per_hour)
-		by_quota = c->rate_per_second ? calls_left / c->rate_per_second
-					      : 0;
-	if (elapsed * (1 - f) / f > by_quota)
-		by_quota = elapsed * (1 - f) / f;
-	return (double)(long)(by_quota + 0.999);
+	return s->estimated_end > now ? (double)(s->estimated_end - now) : 0;
+}
+
+/* With s->lock held: the budget's part of the information. */
+static void budget_info(struct sync *s, struct sync_info *info)
+{
+	struct api_pacing q = { 0 };
+
+	info->full_cost = full_cost(s);
+	info->next_full = s->last_full_wall && !info->listing ?
+			  s->last_full_wall + (time_t)full_interval(s) : 0;
+	info->estimated_end = info->listing ? (time_t)s->estimated_end : 0;
+	if (s->full_running && remote_pacing(s->remote, &q) == 0)
+		info->quota_until = (time_t)q.background_until;
 }
 
 /* With s->lock held. */
@@ -635,6 +772,7 @@ void sync_info(struct sync *s, struct sync_info *info)
 	info->fraction = s->pass ? s->fraction : s->last_full_wall ? 1 : 0;
 	info->calls = s->full_calls;
 	info->seconds_left = info->listing ? seconds_left(s) : 0;
+	budget_info(s, info);
 	pthread_mutex_unlock(&s->lock);
 }
 
