@@ -83,6 +83,8 @@ def test_a_reader_is_answered_while_a_listing_waits_for_quota(keyring, make_fake
     status = waiting_for_quota(m)
     assert status["sync"]["state"] == "listing"
     assert status["sync"]["waits_for_quota_until"] is not None
+    assert status["sync"]["next_full_sync"] is None
+    assert status["sync"]["full_sync_cost"] is None     # nothing listed yet
     assert status["sync"]["progress"]["estimated_end"] is not None
     assert epoch(status["sync"]["progress"]["estimated_end"]) >= \
         epoch(status["sync"]["waits_for_quota_until"]) - 2
@@ -124,6 +126,22 @@ def test_a_reader_is_answered_while_a_listing_waits_for_quota(keyring, make_fake
     assert status["sync"]["full_sync_cost"] == fsutil.pages(profiles, PAGE)
     assert epoch(status["sync"]["next_full_sync"]) == \
         epoch(status["sync"]["last_full_sync"]) + 21600
+
+
+def test_an_unmount_ends_a_wait_for_quota(keyring, make_fake, mount):
+    """A listing that waits for the rest of a real hour does not hold up an
+    unmount: the daemon exits 0, its log clean."""
+    fake = make_fake(profiles=250, rate_per_hour=PER_WINDOW, rate_per_second=10)
+    util.login(fake, keyring.env)
+    fake.reset_limits()
+    m = mount("-o", f"page_size={PAGE},rate_per_hour={PER_WINDOW},read_timeout=2")
+    os.stat(m.path / "prod2")
+    status = waiting_for_quota(m)
+    assert epoch(status["sync"]["waits_for_quota_until"]) > time.time() + 600
+    synced = status["sync"]["profiles"]
+    assert synced == PER_WINDOW * 80 // 100 * PAGE
+    m.unmount()
+    assert "waiting for quota" not in m.log()
 
 
 def api_lines(fake):

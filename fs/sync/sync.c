@@ -738,7 +738,7 @@ static void budget_info(struct sync *s, struct sync_info *info)
 {
 	struct api_pacing q = { 0 };
 
-	info->full_cost = full_cost(s);
+	info->full_cost = s->last_full_wall ? full_cost(s) : 0;
 	info->next_full = s->last_full_wall && !info->listing ?
 			  s->last_full_wall + (time_t)full_interval(s) : 0;
 	info->estimated_end = info->listing ? (time_t)s->estimated_end : 0;

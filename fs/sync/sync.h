@@ -57,7 +57,7 @@ struct sync_info {
 	time_t estimated_end;	/* of the listing: epoch s; 0 when unknown */
 	time_t quota_until;	/* its calls wait for quota until; 0: they do not */
 	time_t next_full;	/* the next full listing's time; 0: now or running */
-	unsigned long full_cost;	/* its calls */
+	unsigned long full_cost;	/* its calls; 0: unknown before one */
 };
 
 struct sync;

@@ -103,7 +103,11 @@ static void add_sync(cJSON *root, struct view_env *e)
 	add_progress(sync, &info, profiles);
 	add_time(sync, "waits_for_quota_until", info.quota_until);
 	add_time(sync, "next_full_sync", info.next_full);
-	cJSON_AddNumberToObject(sync, "full_sync_cost", (double)info.full_cost);
+	if (info.full_cost)
+		cJSON_AddNumberToObject(sync, "full_sync_cost",
+					(double)info.full_cost);
+	else
+		cJSON_AddNullToObject(sync, "full_sync_cost");
 	cJSON_AddStringToObject(sync, "store", store_path(e->store));
 	cJSON_AddNumberToObject(sync, "store_bytes",
 				(double)store_bytes(e->store));
