@@ -551,7 +551,9 @@ static int incremental(struct sync *s)
 static unsigned long full_cost(const struct sync *s)
 {
 	const struct sync_config *c = &s->cfg;
-	unsigned long pages = (s->profiles + c->page_size - 1) / c->page_size;
+	/* the size the searches ask for; never 0, which would divide by it */
+	unsigned long page = c->page_size > 0 ? (unsigned long)c->page_size : 1;
+	unsigned long pages = (s->profiles + page - 1) / page;
 
 	if (pages == 0)
 		pages = 1;
