@@ -83,6 +83,9 @@ def test_a_reader_is_answered_while_a_listing_waits_for_quota(keyring, make_fake
         "foreground_reserve": PER_WINDOW - share, "background_limit": share,
         "background_waits_until": status["quota"]["background_waits_until"]}
     assert api_calls(fake) == share
+    # while it waits nothing happens, and .status.json holds still
+    fsutil.wait_past(1.5, time.monotonic())
+    assert fsutil.status(m) == status
     # the reserve answers at once (read_timeout=2 would fail a wait)
     assert fsutil.same_json(read(root / "me.json"), expected.me)
     newest = newest_id(expected)

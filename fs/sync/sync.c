@@ -86,6 +86,7 @@ struct sync {
 	size_t profiles;		/* protected by lock: at the last count */
 	bool stretch_logged;		/* protected by lock */
 	int64_t estimated_end;		/* protected by lock: epoch s; 0 */
+	double estimated_left;		/* protected by lock: s, then; < 0 */
 };
 
 struct part {
@@ -635,14 +636,14 @@ static void estimate_end(struct sync *s)
 	double f = s->fraction, left, by_pace, by_quota;
 
 	s->estimated_end = 0;
+	s->estimated_left = -1;
 	if (f <= 0.001 || !s->full_calls)
 		return;
 	left = (double)s->full_calls * (1 - f) / f;
 	by_pace = (clock_now() - s->full_started_mono) * (1 - f) / f;
 	by_quota = quota_time(s, left);
-	s->estimated_end = clock_wall_ms() / 1000 +
-			   (int64_t)round_up(by_pace > by_quota ? by_pace
-							    : by_quota);
+	s->estimated_left = round_up(by_pace > by_quota ? by_pace : by_quota);
+	s->estimated_end = clock_wall_ms() / 1000 + (int64_t)s->estimated_left;
 }
 
 /* --- deciding ---------------------------------------------------------------- */
@@ -725,16 +726,6 @@ out_unlock:
 
 /* --- status ---------------------------------------------------------------- */
 
-/* With s->lock held: seconds to the estimated end; < 0 when unknown. */
-static double seconds_left(const struct sync *s)
-{
-	int64_t now = clock_wall_ms() / 1000;
-
-	if (!s->estimated_end)
-		return -1;
-	return s->estimated_end > now ? (double)(s->estimated_end - now) : 0;
-}
-
 /* With s->lock held: the budget's part of the information. */
 static void budget_info(struct sync *s, struct sync_info *info)
 {
@@ -773,7 +764,9 @@ void sync_info(struct sync *s, struct sync_info *info)
 	info->newest_ms = s->newest_ms;
 	info->fraction = s->pass ? s->fraction : s->last_full_wall ? 1 : 0;
 	info->calls = s->full_calls;
-	info->seconds_left = info->listing ? seconds_left(s) : 0;
+	/* as of the last page, so that it holds still while the listing waits */
+	info->seconds_left = !info->listing ? 0 : s->estimated_end ?
+			     s->estimated_left : -1;
 	budget_info(s, info);
 	pthread_mutex_unlock(&s->lock);
 }

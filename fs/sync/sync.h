@@ -53,7 +53,7 @@ struct sync_info {
 	bool listing;		/* a full listing is running or unfinished */
 	double fraction;	/* its progress, 0..1 */
 	unsigned long calls;	/* calls it made in this process */
-	double seconds_left;	/* estimated; < 0 when unknown */
+	double seconds_left;	/* estimated at the last page; < 0: unknown */
 	time_t estimated_end;	/* of the listing: epoch s; 0 when unknown */
 	time_t quota_until;	/* its calls wait for quota until; 0: they do not */
 	time_t next_full;	/* the next full listing's time; 0: now or running */
