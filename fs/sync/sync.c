@@ -43,6 +43,7 @@
 #include "auth/base/clock.h"
 #include "auth/base/flock.h"
 #include "auth/base/log.h"
+#include "fs/sync/budget.h"
 #include "fs/sync/listing.h"
 #include "fs/sync/state.h"
 #include "fs/sync/sync.h"
@@ -55,6 +56,7 @@ struct sync {
 	struct remote *remote;
 	struct store *store;
 	struct sync_config cfg;
+	struct pacer_limits limits;	/* the key's, from cfg */
 	const struct sync_hooks *hooks;
 	pthread_mutex_t lock;
 	pthread_cond_t done;		/* a run ended */
@@ -104,6 +106,10 @@ struct sync *sync_new(struct remote *r, struct store *st,
 	s->remote = r;
 	s->store = st;
 	s->cfg = *cfg;
+	s->limits.per_second = cfg->rate_per_second;
+	s->limits.per_window = cfg->rate_per_hour;
+	s->limits.window_s = cfg->rate_window;
+	s->limits.background_share = cfg->background_share;
 	s->hooks = hooks;
 	pthread_mutex_init(&s->lock, NULL);
 	clock_cond_init(&s->done);
@@ -544,43 +550,11 @@ static int incremental(struct sync *s)
 
 /* --- the budget ------------------------------------------------------------ */
 
-/*
- * With s->lock held: what a full listing of the store's profiles costs,
- * one call per page; with K partitions at most a probe and a partial page
- * more per partition.
- */
+/* With s->lock held: what a full listing of the store's profiles costs. */
 static unsigned long full_cost(const struct sync *s)
 {
-	const struct sync_config *c = &s->cfg;
-	/* the size the searches ask for; never 0, which would divide by it */
-	unsigned long page = c->page_size > 0 ? (unsigned long)c->page_size : 1;
-	unsigned long pages = (s->profiles + page - 1) / page;
-
-	if (pages == 0)
-		pages = 1;
-	return c->partitions > 1 ? pages + c->partitions : pages;
-}
-
-/* The least whole number not below x (x >= 0): seconds, windows. */
-static double round_up(double x)
-{
-	double whole = (double)(int64_t)x;
-
-	return whole < x ? whole + 1 : whole;
-}
-
-/* Seconds the background share takes to pay for `calls`, in the long run. */
-static double share_time(const struct sync_config *c, double calls)
-{
-	unsigned long window = pacer_background_cap(c->rate_per_hour,
-						    c->background_share);
-	unsigned long second = pacer_background_cap(c->rate_per_second,
-						    c->background_share);
-	double t = window ? calls / window * c->rate_window : 0;
-
-	if (second && calls / second > t)
-		t = calls / second;
-	return t;
+	return budget_full_cost(s->profiles, s->cfg.page_size,
+				s->cfg.partitions);
 }
 
 /*
@@ -590,7 +564,8 @@ static double share_time(const struct sync_config *c, double calls)
 static double full_interval(struct sync *s)
 {
 	unsigned long cost = full_cost(s);
-	double needed = round_up(share_time(&s->cfg, (double)cost));
+	double needed = budget_round_up(budget_share_time(&s->limits,
+							  (double)cost));
 
 	if (needed <= s->cfg.full_sync)
 		return s->cfg.full_sync;
@@ -604,29 +579,6 @@ static double full_interval(struct sync *s)
 }
 
 /*
- * With s->lock held: seconds the background share needs for `calls` from
- * now: what is left of this window, then a window per share.
- */
-static double quota_time(const struct sync *s, double calls)
-{
-	const struct sync_config *c = &s->cfg;
-	unsigned long cap = pacer_background_cap(c->rate_per_hour,
-						 c->background_share);
-	unsigned long second = pacer_background_cap(c->rate_per_second,
-						    c->background_share);
-	struct api_pacing q = { 0 };
-	double room;
-
-	if (cap && remote_pacing(s->remote, &q) == 0) {
-		room = q.background_calls < cap ?
-		       (double)(cap - q.background_calls) : 0;
-		if (calls > room)
-			return round_up((calls - room) / cap) * c->rate_window;
-	}
-	return second ? calls / second : 0;
-}
-
-/*
  * With s->lock held, after a page: when the listing should end, at its pace
  * so far and no sooner than the background share allows. Figured once per
  * page, so that it holds still while nothing happens.
@@ -634,6 +586,7 @@ static double quota_time(const struct sync *s, double calls)
 static void estimate_end(struct sync *s)
 {
 	double f = s->fraction, left, by_pace, by_quota;
+	struct api_pacing q;
 
 	s->estimated_end = 0;
 	s->estimated_left = -1;
@@ -641,8 +594,11 @@ static void estimate_end(struct sync *s)
 		return;
 	left = (double)s->full_calls * (1 - f) / f;
 	by_pace = (clock_now() - s->full_started_mono) * (1 - f) / f;
-	by_quota = quota_time(s, left);
-	s->estimated_left = round_up(by_pace > by_quota ? by_pace : by_quota);
+	by_quota = budget_quota_time(&s->limits,
+				     remote_pacing(s->remote, &q) == 0 ? &q : NULL,
+				     left);
+	s->estimated_left = budget_round_up(by_pace > by_quota ? by_pace
+							       : by_quota);
 	s->estimated_end = clock_wall_ms() / 1000 + (int64_t)s->estimated_left;
 }
 
