@@ -331,8 +331,8 @@ static bool throttled(const struct ticket *t, const char *method, int res,
 /*
  * One request with pacing and retries. 0 when an answer arrived that is not
  * worth retrying (or the retries are spent: then the last answer stays in
- * reply); -EAGAIN when the rate limits left no slot in time; else the last
- * transport error.
+ * reply); -EAGAIN when the rate limits left no slot in time; -ECANCELED
+ * when the wait for one was cancelled; else the last transport error.
  */
 static int perform(struct api *api, const struct ticket *t,
 		   const struct pacer_wait *wait, const char *method,

@@ -5,7 +5,8 @@
  * Concurrency
  *
  * sync.lock protects the decisions and the bookkeeping; it is never held
- * during an API call. The full listing runs in its own thread (full_main),
+ * during an API call, nor while the key's budget is asked for (a token
+ * refresh holds the environment's credentials, which that reads). The full listing runs in its own thread (full_main),
  * at most one per environment and process; with partitions it starts one
  * more thread per partition and joins them. Readers that must wait for it
  * wait on `done` with a deadline; `full_runs` and `inc_runs` move when a run
@@ -193,11 +194,19 @@ static bool stopping(void *arg)
 	return stop;
 }
 
-static void estimate_end(struct sync *s);
+static void estimate_end(struct sync *s, const struct api_pacing *q);
+
+/* The key's budget, or NULL; asked without s->lock (a refresh holds it). */
+static const struct api_pacing *pacing(struct sync *s, struct api_pacing *q)
+{
+	return remote_pacing(s->remote, q) == 0 ? q : NULL;
+}
 
 static void page_done(void *arg, const struct listing *l)
 {
 	struct sync *s = arg;
+	struct api_pacing q;
+	const struct api_pacing *budget = l->part >= 0 ? pacing(s, &q) : NULL;
 
 	pthread_mutex_lock(&s->lock);
 	if (l->newest > s->newest_ms)
@@ -205,7 +214,7 @@ static void page_done(void *arg, const struct listing *l)
 	if (l->part >= 0) {
 		s->full_calls++;
 		reload(s, true);
-		estimate_end(s);
+		estimate_end(s, budget);
 	}
 	pthread_mutex_unlock(&s->lock);
 	remote_changed(s->remote);
@@ -583,10 +592,9 @@ static double full_interval(struct sync *s)
  * so far and no sooner than the background share allows. Figured once per
  * page, so that it holds still while nothing happens.
  */
-static void estimate_end(struct sync *s)
+static void estimate_end(struct sync *s, const struct api_pacing *q)
 {
 	double f = s->fraction, left, by_pace, by_quota;
-	struct api_pacing q;
 
 	s->estimated_end = 0;
 	s->estimated_left = -1;
@@ -594,9 +602,7 @@ static void estimate_end(struct sync *s)
 		return;
 	left = (double)s->full_calls * (1 - f) / f;
 	by_pace = (clock_now() - s->full_started_mono) * (1 - f) / f;
-	by_quota = budget_quota_time(&s->limits,
-				     remote_pacing(s->remote, &q) == 0 ? &q : NULL,
-				     left);
+	by_quota = budget_quota_time(&s->limits, q, left);
 	s->estimated_left = budget_round_up(by_pace > by_quota ? by_pace
 							       : by_quota);
 	s->estimated_end = clock_wall_ms() / 1000 + (int64_t)s->estimated_left;
@@ -683,16 +689,15 @@ out_unlock:
 /* --- status ---------------------------------------------------------------- */
 
 /* With s->lock held: the budget's part of the information. */
-static void budget_info(struct sync *s, struct sync_info *info)
+static void budget_info(struct sync *s, struct sync_info *info,
+			const struct api_pacing *q)
 {
-	struct api_pacing q = { 0 };
-
 	info->full_cost = s->last_full_wall ? full_cost(s) : 0;
 	info->next_full = s->last_full_wall && !info->listing ?
 			  s->last_full_wall + (time_t)full_interval(s) : 0;
 	info->estimated_end = info->listing ? (time_t)s->estimated_end : 0;
-	if (s->full_running && remote_pacing(s->remote, &q) == 0)
-		info->quota_until = (time_t)q.background_until;
+	if (s->full_running && q)
+		info->quota_until = (time_t)q->background_until;
 }
 
 /* With s->lock held. */
@@ -710,6 +715,9 @@ static const char *state_name(const struct sync *s, bool listing)
 
 void sync_info(struct sync *s, struct sync_info *info)
 {
+	struct api_pacing q;
+	const struct api_pacing *budget = pacing(s, &q);
+
 	pthread_mutex_lock(&s->lock);
 	reload(s, false);
 	memset(info, 0, sizeof(*info));
@@ -723,7 +731,7 @@ void sync_info(struct sync *s, struct sync_info *info)
 	/* as of the last page, so that it holds still while the listing waits */
 	info->seconds_left = !info->listing ? 0 : s->estimated_end ?
 			     s->estimated_left : -1;
-	budget_info(s, info);
+	budget_info(s, info, budget);
 	pthread_mutex_unlock(&s->lock);
 }
 
