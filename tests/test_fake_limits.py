@@ -6,7 +6,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import pytest  # noqa: E402
+
 from fakesprinklr.client import ApiClient  # noqa: E402
+from fakesprinklr.launcher import FakeError  # noqa: E402
 from fakesprinklr.fixtures import api, fake, wait_for  # noqa: E402,F401
 
 ME = "/api/v2/me"
@@ -77,3 +80,23 @@ def test_unknown_keys_are_not_throttled(fake, api):
     assert all(api.call("GET", ME, key="nope").status == 403 for _ in range(3))
     assert api.call("GET", ME).status == 200
     assert fake.counters()["throttled"] == {}
+
+
+def test_rate_window_sets_the_length_of_the_hour(fake, api):
+    fake.configure(rate_per_hour=3, rate_window=2, rate_limit_answer="429")
+    first = statuses(api, 3)
+    assert [r.status for r in first] == [200, 200, 200]
+    assert int(first[2].headers["X-RateLimit-Reset"]) <= time.time() + 3
+    over = api.call("GET", ME)
+    assert over.status == 429 and over.text() == "Developer Over Rate"
+    assert 1 <= int(over.headers["Retry-After"]) <= 2
+    # the window slides after 2 s, not an hour
+    wait_for(lambda: api.call("GET", ME).status == 200, timeout=5)
+    assert fake.calls("prod2", "me", 200) == 4
+
+
+def test_rate_window_must_be_positive(fake, api):
+    with pytest.raises(FakeError) as err:
+        fake.configure(rate_window=0)
+    assert err.value.status == 400
+    assert fake.control("GET", "config")["rate_window"] == 3600

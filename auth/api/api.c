@@ -12,7 +12,8 @@
  * transient failures (transport errors, 5xx, a 200 that is not JSON) with
  * capped exponential backoff and jitter (base/retry.h); throttling answers
  * block the key and are retried too. None of this waits past read_timeout_s
- * in total.
+ * in total, except a background call's wait for quota: it waits until its
+ * share frees up or it is cancelled, and read_timeout_s counts from then.
  *
  * At log level debug every HTTP exchange leaves one line (trace_call()):
  * environment, method, path with its query string (this API never puts a
@@ -23,6 +24,7 @@
  * in it, lives until api_free().
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +160,22 @@ struct ticket_order {
 	struct ticket *ticket;
 };
 
+static void limits_of(const struct api_options *o, struct pacer_limits *lim)
+{
+	lim->per_second = o->rate_per_second;
+	lim->per_window = o->rate_per_hour;
+	lim->window_s = o->rate_window_s;
+	lim->background_share = o->background_share;
+}
+
+static struct pacer *pacer_of(const struct api *api, const char *key)
+{
+	struct pacer_limits lim;
+
+	limits_of(&api->opts, &lim);
+	return pacer_get(key, &lim);
+}
+
 /* Called by tokens_use() with the credentials locked. */
 static int ticket_take(const struct creds *c, unsigned int generation,
 		       void *arg)
@@ -170,8 +188,7 @@ static int ticket_take(const struct creds *c, unsigned int generation,
 		return res;
 	t->env = o->env;	/* the caller's: outlives the credentials */
 	t->generation = generation;
-	t->pacer = pacer_get(c->key, o->api->opts.rate_per_second,
-			     o->api->opts.rate_per_hour);
+	t->pacer = pacer_of(o->api, c->key);
 	return 0;
 }
 
@@ -255,20 +272,34 @@ static bool transient(int res, const struct api_reply *reply)
 	return answer_transient(reply->status, reply->body, reply->len);
 }
 
-/* Waits for a slot of the key's pacer: false when none comes in time. */
-static bool pace(const struct api *api, const struct ticket *t,
-		 double deadline, struct api_reply *reply)
+/*
+ * Waits for a slot of the key's pacer: 0, -EAGAIN when none comes in time,
+ * -ECANCELED. A background call waits as long as its share takes, and its
+ * deadline moves on by as much.
+ */
+static int pace(const struct api *api, const struct ticket *t,
+		const struct pacer_wait *wait, double *deadline,
+		struct api_reply *reply)
 {
-	double timeout = api->opts.read_timeout_s;
+	double timeout = api->opts.read_timeout_s, started = clock_now();
 	double reserve = timeout / 2 < TRANSFER_RESERVE_S ? timeout / 2
 							  : TRANSFER_RESERVE_S;
+	bool background = wait && wait->background;
+	int res;
 
+	if (!t->pacer)
+		return 0;
 	/* a slot so late that no time is left for the transfer is none */
-	if (!t->pacer || pacer_acquire(t->pacer, deadline - reserve) == 0)
-		return true;
-	msg_set(&reply->error, "rate limited: no call allowed within %.0f s",
-		timeout);
-	return false;
+	res = pacer_acquire(t->pacer, wait, background ? HUGE_VAL
+						       : *deadline - reserve);
+	if (res == 0 && background)
+		*deadline += clock_now() - started;
+	if (res == -EAGAIN)
+		msg_set(&reply->error, "rate limited: no call allowed within "
+			"%.0f s", timeout);
+	else if (res == -ECANCELED)
+		msg_set(&reply->error, "stopped while waiting for quota");
+	return res;
 }
 
 /* One exchange until the deadline; *ms is how long it took. */
@@ -300,10 +331,11 @@ static bool throttled(const struct ticket *t, const char *method, int res,
 /*
  * One request with pacing and retries. 0 when an answer arrived that is not
  * worth retrying (or the retries are spent: then the last answer stays in
- * reply); -EAGAIN when the rate limits left no slot in time; else the last
- * transport error.
+ * reply); -EAGAIN when the rate limits left no slot in time; -ECANCELED
+ * when the wait for one was cancelled; else the last transport error.
  */
-static int perform(struct api *api, const struct ticket *t, const char *method,
+static int perform(struct api *api, const struct ticket *t,
+		   const struct pacer_wait *wait, const char *method,
 		   const char *body, struct api_reply *reply)
 {
 	double deadline = clock_now() + api->opts.read_timeout_s;
@@ -316,8 +348,10 @@ static int perform(struct api *api, const struct ticket *t, const char *method,
 	int res;
 
 	for (attempt = 0;; attempt++) {
-		if (!pace(api, t, deadline, reply))
-			return -EAGAIN;
+		res = pace(api, t, wait, &deadline, reply);
+		if (res < 0)
+			return res;
+		retry.deadline = deadline;
 		res = exchange(api, t, method, body, deadline, reply, &ms);
 		if (throttled(t, method, res, reply, ms, attempt))
 			continue;
@@ -338,7 +372,8 @@ static int perform(struct api *api, const struct ticket *t, const char *method,
 
 /* Sends until the answer is not a 401 to a token set since replaced. */
 static int call_tokens(struct api *api, struct tokens_env *e, const char *env,
-		       const char *method, const char *path, const char *body,
+		       const struct pacer_wait *wait, const char *method,
+		       const char *path, const char *body,
 		       struct api_reply *reply)
 {
 	unsigned int generation;
@@ -352,10 +387,10 @@ static int call_tokens(struct api *api, struct tokens_env *e, const char *env,
 		if (res < 0)
 			return res == -ENOENT ? -EACCES : res;
 		generation = t.generation;
-		res = perform(api, &t, method, body, reply);
+		res = perform(api, &t, wait, method, body, reply);
 		ticket_clear(&t);
 		if (res < 0)
-			return res == -EAGAIN ? -EAGAIN : -EIO;
+			return res == -EAGAIN || res == -ECANCELED ? res : -EIO;
 		if (reply->status != 401 || !retry)
 			return 0;
 		reply_reset(reply);
@@ -388,8 +423,17 @@ static int judge(const char *env, const char *method, const char *path,
 	return res;
 }
 
+/* A foreground call. */
 int api_call(struct api *api, const char *env, const char *method,
 	     const char *path, const char *body, struct api_reply *reply)
+{
+	return api_call_as(api, env, NULL, method, path, body, reply);
+}
+
+/* A call that waits for quota as `wait` says (NULL: foreground). */
+int api_call_as(struct api *api, const char *env,
+		const struct pacer_wait *wait, const char *method,
+		const char *path, const char *body, struct api_reply *reply)
 {
 	struct tokens_env *e = env_get(api, env);
 	int res;
@@ -397,7 +441,7 @@ int api_call(struct api *api, const char *env, const char *method,
 	memset(reply, 0, sizeof(*reply));
 	if (!e)
 		return -EINVAL;
-	res = call_tokens(api, e, env, method, path, body, reply);
+	res = call_tokens(api, e, env, wait, method, path, body, reply);
 	if (res < 0)
 		return res;
 	return judge(env, method, path, reply);
@@ -462,15 +506,21 @@ int api_pacing(struct api *api, const char *env, struct api_pacing *out)
 		return -EINVAL;
 	key = tokens_key(e);
 	if (key)
-		p = pacer_get(key, api->opts.rate_per_second,
-			      api->opts.rate_per_hour);
+		p = pacer_of(api, key);
 	g_free(key);
 	if (!p)
 		return -ENOENT;
 	pacer_stats(p, &st);
+	out->limit = api->opts.rate_per_hour;
+	out->window_s = api->opts.rate_window_s;
 	out->calls_this_hour = st.calls_this_hour;
+	out->background_calls = st.background_calls;
+	out->reserve = st.reserve;
+	out->background_cap = pacer_background_cap(api->opts.rate_per_hour,
+						   api->opts.background_share);
 	out->waits = st.waits;
 	out->waited_s = st.waited_s;
+	out->background_until = st.background_until;
 	return 0;
 }
 

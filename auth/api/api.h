@@ -15,8 +15,10 @@
 
 #include "auth/creds/backend.h"
 #include "auth/creds/creds.h"
+#include "auth/net/pacer.h"
 
 #define API_REFRESH_MARGIN_DEFAULT 300
+#define API_BACKGROUND_SHARE_DEFAULT 80
 
 struct api;
 
@@ -24,8 +26,10 @@ struct api_options {
 	enum creds_backend creds;	/* where credentials are kept */
 	int refresh_margin_s;	/* refresh this long before expiry */
 	unsigned int rate_per_second;	/* per API key; 0: unlimited */
-	unsigned int rate_per_hour;
-	double read_timeout_s;	/* one call, waits and retries included */
+	unsigned int rate_per_hour;	/* per window of rate_window_s */
+	double rate_window_s;
+	unsigned int background_share;	/* percent of each window, 1..100 */
+	double read_timeout_s;	/* one foreground call, waits and retries */
 	unsigned int retries;	/* more attempts after a transient failure */
 	long connect_timeout_s;
 	long stall_timeout_s;
@@ -34,15 +38,22 @@ struct api_options {
 
 #define API_OPTIONS_DEFAULT(backend) { \
 	.creds = (backend), .refresh_margin_s = API_REFRESH_MARGIN_DEFAULT, \
-	.rate_per_second = 10, .rate_per_hour = 1000, .read_timeout_s = 60, \
+	.rate_per_second = 10, .rate_per_hour = 1000, .rate_window_s = 3600, \
+	.background_share = API_BACKGROUND_SHARE_DEFAULT, .read_timeout_s = 60, \
 	.retries = 4, .connect_timeout_s = 10, .stall_timeout_s = 30, \
 	.max_body = 64u << 20 }
 
-/* Calls this hour and time spent waiting for the rate limits. */
+/* The key's budget: calls this window, and time spent waiting for it. */
 struct api_pacing {
-	unsigned long calls_this_hour;
+	unsigned long limit;		/* rate_per_hour */
+	double window_s;		/* its window */
+	unsigned long calls_this_hour;	/* both classes, this window */
+	unsigned long background_calls;	/* of those, background */
+	unsigned long reserve;		/* per window, for foreground calls */
+	unsigned long background_cap;	/* per window, for background calls */
 	unsigned long waits;
 	double waited_s;
+	int64_t background_until;	/* epoch s background waits for; 0 */
 };
 
 /* Filled by api_call(); free with api_reply_free(). */
@@ -70,6 +81,9 @@ struct api *api_new(const struct api_options *opts);
 void api_free(struct api *api);
 int api_call(struct api *api, const char *env, const char *method,
 	     const char *path, const char *body, struct api_reply *reply);
+int api_call_as(struct api *api, const char *env,
+		const struct pacer_wait *wait, const char *method,
+		const char *path, const char *body, struct api_reply *reply);
 int api_refresh(struct api *api, const char *env, char **why);
 int api_env_info(struct api *api, const char *env, struct api_env_info *info);
 void api_env_info_clear(struct api_env_info *info);

@@ -104,6 +104,8 @@ static struct view *make_view(struct fs *fs)
 			.page_size = o->page_size, .partitions = o->partitions,
 			.rate_per_second = o->rate_per_second,
 			.rate_per_hour = o->rate_per_hour,
+			.rate_window = o->rate_window,
+			.background_share = o->background_share,
 		},
 	};
 	struct sync_hooks hooks = { .interrupted = interrupted };
@@ -120,6 +122,8 @@ static void ops_init(void *data, struct fuse_conn_info *conn)
 		.refresh_margin_s = API_REFRESH_MARGIN_DEFAULT,
 		.rate_per_second = fs->opts.rate_per_second,
 		.rate_per_hour = fs->opts.rate_per_hour,
+		.rate_window_s = fs->opts.rate_window,
+		.background_share = fs->opts.background_share,
 		.read_timeout_s = fs->opts.read_timeout,
 		.retries = fs->opts.retries,
 		.connect_timeout_s = fs->opts.connect_timeout,

@@ -12,6 +12,7 @@
 
 #include <glib.h>
 
+#include "auth/api/api.h"
 #include "auth/base/log.h"
 #include "auth/net/endpoint.h"
 #include "fs/fuse/options.h"
@@ -30,6 +31,8 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("store=%s", store),
 	OPT("rate_per_second=%u", rate_per_second),
 	OPT("rate_per_hour=%u", rate_per_hour),
+	OPT("rate_window=%lf", rate_window),
+	OPT("background_share=%u", background_share),
 	OPT("read_timeout=%lf", read_timeout),
 	OPT("retries=%u", retries),
 	OPT("stall_timeout=%u", stall_timeout),
@@ -68,6 +71,9 @@ void opt_help(void)
 	       "    -o store=keyring|file  where credentials are (default: keyring)\n"
 	       "    -o rate_per_second=N   calls per second per API key (default: 10)\n"
 	       "    -o rate_per_hour=N     calls per hour per API key (default: 1000)\n"
+	       "    -o rate_window=S       length of rate_per_hour's window (default: 3600)\n"
+	       "    -o background_share=P  percent of each window full listings may use;\n"
+	       "                           the rest is kept for readers (default: 80)\n"
 	       "    -o read_timeout=S      longest wait of a read for quota and retries\n"
 	       "                           (default: 60)\n"
 	       "    -o retries=N           retries after a transient failure (default: 4)\n"
@@ -191,6 +197,12 @@ static int check_values(struct fs_options *o)
 			  "positive seconds, max_body at least 1024 bytes");
 		return -1;
 	}
+	if (o->rate_window <= 0 || o->background_share < 1 ||
+	    o->background_share > 100) {
+		log_error("-o rate_window takes positive seconds, "
+			  "background_share 1 to 100 (percent)");
+		return -1;
+	}
 	if (o->partitions < 1 || o->partitions > 16 || o->memory_limit < 16) {
 		log_error("-o partitions takes 1 to 16, memory_limit at least 16 "
 			  "(MiB)");
@@ -272,6 +284,8 @@ int opt_parse(struct fuse_args *args, struct fs_options *o)
 	o->page_size = PAGESIZE_AUTO;
 	o->rate_per_second = 10;
 	o->rate_per_hour = 1000;
+	o->rate_window = 3600;
+	o->background_share = API_BACKGROUND_SHARE_DEFAULT;
 	o->read_timeout = 60;
 	o->retries = 4;
 	o->stall_timeout = 30;

@@ -27,7 +27,9 @@ struct fs_options {
 	mode_t umask;
 	char *store;		/* "keyring" or "file" */
 	unsigned int rate_per_second;
-	unsigned int rate_per_hour;
+	unsigned int rate_per_hour;	/* per rate_window */
+	double rate_window;	/* seconds of the "hour" window */
+	unsigned int background_share;	/* percent of each window */
 	double read_timeout;	/* seconds a read may wait, retries included */
 	unsigned int retries;
 	unsigned int stall_timeout;

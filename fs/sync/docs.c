@@ -262,7 +262,7 @@ static int fetch_doc(struct docs *d, enum doc_kind kind)
 	struct api_reply reply;
 	int res;
 
-	res = remote_call(d->remote, sources[kind].endpoint, "GET",
+	res = remote_call(d->remote, NULL, sources[kind].endpoint, "GET",
 			  sources[kind].path, NULL, &reply);
 	if (res == 0) {
 		res = parse_doc(kind, reply.body, reply.len, doc, now);

@@ -99,7 +99,8 @@ static int fetch_one(struct fetch *f, const char *endpoint, const char *path,
 
 	if (is_missing(f, missing_key))
 		return -ENOENT;
-	res = remote_call(f->remote, endpoint, "GET", path, NULL, &reply);
+	res = remote_call(f->remote, NULL, endpoint, "GET", path, NULL,
+			  &reply);
 	if (res == -ENOENT)
 		set_missing(f, missing_key);
 	if (res < 0)

@@ -269,17 +269,28 @@ static int take_page(struct listing *l, struct api_reply *reply,
 	return start_store(l, job, root, results);
 }
 
+/* How the listing's calls wait for quota. */
+static struct pacer_wait wait_of(const struct listing *l)
+{
+	struct pacer_wait w = { .background = l->background,
+				.cancelled = l->stopping, .arg = l->arg };
+
+	return w;
+}
+
 /* One search request asking for `size` profiles; reply as first_page's. */
 static int search(struct listing *l, int size, int64_t since,
 		  struct api_reply *reply)
 {
 	char *body = search_body(size, since, l->to);
+	struct pacer_wait wait = wait_of(l);
 	int res;
 
 	memset(reply, 0, sizeof(*reply));
 	if (!body)
 		return -ENOMEM;
-	res = remote_try(l->remote, "search", "POST", SEARCH_PATH, body, reply);
+	res = remote_try(l->remote, &wait, "search", "POST", SEARCH_PATH, body,
+			 reply);
 	free(body);
 	return res;
 }
@@ -329,6 +340,7 @@ static int first_page(struct listing *l, int64_t since,
 static int next_page(struct listing *l, struct api_reply *reply)
 {
 	char *esc = http_escape(l->cursor);
+	struct pacer_wait wait = wait_of(l);
 	char *path;
 	int res;
 
@@ -337,7 +349,8 @@ static int next_page(struct listing *l, struct api_reply *reply)
 		return -ENOMEM;
 	path = g_strdup_printf("%s?id=%s", SEARCH_PATH, esc);
 	free(esc);
-	res = remote_try(l->remote, "search-next", "GET", path, NULL, reply);
+	res = remote_try(l->remote, &wait, "search-next", "GET", path, NULL,
+			 reply);
 	g_free(path);
 	if (res < 0 && res != -ENOENT && reply->status != 400)
 		remote_failed(l->remote, "search-next", "GET", res, reply);
@@ -388,23 +401,26 @@ int listing_run(struct listing *l)
 }
 
 /*
- * The oldest modifiedTime at Sprinklr (one call), or -ENODATA when none.
+ * The oldest modifiedTime at Sprinklr (one call), or -ENODATA when none;
+ * the call is made as `like`'s (remote, page size, class, stopping).
  * One profile tells it; but while page_size=auto has not learned the page
  * size, the probe asks for a full page and learns it (the 400s included),
  * so that the partitions that follow do not each meet the same 400s.
  */
-int listing_probe(struct remote *r, struct pagesize *page_size,
-		  int64_t *oldest_ms)
+int listing_probe(const struct listing *like, int64_t *oldest_ms)
 {
-	struct listing l = { .remote = r, .page_size = page_size, .part = -1,
-			     .from = -1, .to = -1 };
+	struct listing l = { .remote = like->remote,
+			     .page_size = like->page_size, .part = -1,
+			     .from = -1, .to = -1,
+			     .background = like->background,
+			     .stopping = like->stopping, .arg = like->arg };
 	const cJSON *results, *mt;
 	struct api_reply reply;
 	bool known;
 	cJSON *root;
 	int res;
 
-	pagesize_get(page_size, &known);
+	pagesize_get(l.page_size, &known);
 	if (known) {
 		res = search(&l, 1, -1, &reply);
 		if (res < 0)

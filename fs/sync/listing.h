@@ -10,8 +10,10 @@
  * to it may make that smaller (pagesize.h).
  *
  * The caller fills in the first part of struct listing; stopping() is
- * asked between pages (true: the listing ends with -ECANCELED), and
- * page_done() is told after each page is stored.
+ * asked between pages and while a call waits for quota (true: the listing
+ * ends with -ECANCELED), and page_done() is told after each page is stored.
+ * A background listing's calls wait for quota within the background share
+ * for as long as it takes (pacer.h).
  */
 #ifndef SPRINKLRFS_FS_SYNC_LISTING_H
 #define SPRINKLRFS_FS_SYNC_LISTING_H
@@ -30,6 +32,7 @@ struct listing {
 	struct store *store;
 	const struct sync_hooks *hooks;	/* profile_changed */
 	struct pagesize *page_size;	/* the environment's */
+	bool background;	/* a full listing's: see pacer.h */
 	bool (*stopping)(void *arg);
 	void (*page_done)(void *arg, const struct listing *l);
 	void *arg;
@@ -52,7 +55,6 @@ struct listing {
 };
 
 int listing_run(struct listing *l);
-int listing_probe(struct remote *r, struct pagesize *page_size,
-		  int64_t *oldest_ms);
+int listing_probe(const struct listing *like, int64_t *oldest_ms);
 
 #endif

@@ -111,6 +111,8 @@ void remote_failed(struct remote *r, const char *endpoint,
 	const char *why = reply->error && reply->error[0] ? reply->error
 							 : strerror(-res);
 
+	if (res == -ECANCELED)
+		return;		/* stopped on purpose (an unmount) */
 	if (res == -EACCES && strstr(why, "sprinklrfs auth login"))
 		remote_note_error(r, "%s", why);
 	else
@@ -118,10 +120,11 @@ void remote_failed(struct remote *r, const char *endpoint,
 				  endpoint, why);
 }
 
-int remote_try(struct remote *r, const char *endpoint, const char *method,
-	       const char *path, const char *body, struct api_reply *reply)
+int remote_try(struct remote *r, const struct pacer_wait *wait,
+	       const char *endpoint, const char *method, const char *path,
+	       const char *body, struct api_reply *reply)
 {
-	int res = api_call(r->api, r->env, method, path, body, reply);
+	int res = api_call_as(r->api, r->env, wait, method, path, body, reply);
 
 	pthread_mutex_lock(&r->lock);
 	if (reply->status)
@@ -132,10 +135,11 @@ int remote_try(struct remote *r, const char *endpoint, const char *method,
 }
 
 /* 0 or -errno; a failure other than ENOENT is the last error. */
-int remote_call(struct remote *r, const char *endpoint, const char *method,
-		const char *path, const char *body, struct api_reply *reply)
+int remote_call(struct remote *r, const struct pacer_wait *wait,
+		const char *endpoint, const char *method, const char *path,
+		const char *body, struct api_reply *reply)
 {
-	int res = remote_try(r, endpoint, method, path, body, reply);
+	int res = remote_try(r, wait, endpoint, method, path, body, reply);
 
 	if (res < 0 && res != -ENOENT)
 		remote_failed(r, endpoint, method, res, reply);
@@ -151,6 +155,12 @@ GArray *remote_counts(struct remote *r)
 	copy = g_array_copy(r->counts);
 	pthread_mutex_unlock(&r->lock);
 	return copy;
+}
+
+/* The key's budget (api_pacing). */
+int remote_pacing(struct remote *r, struct api_pacing *out)
+{
+	return api_pacing(r->api, r->env, out);
 }
 
 /* A copy of the last error, or NULL; g_free it. */

@@ -6,6 +6,8 @@
  * the status moved on, and records a failure as the environment's last
  * error, logged once until a different one occurs. remote_try() counts
  * but leaves a failure to its caller (a listing expects an expired cursor).
+ * `wait` says how a call waits for quota (NULL: a foreground call); one
+ * cancelled while it waits fails with ECANCELED, which is no error.
  */
 #ifndef SPRINKLRFS_FS_SYNC_REMOTE_H
 #define SPRINKLRFS_FS_SYNC_REMOTE_H
@@ -28,10 +30,12 @@ struct remote *remote_new(struct api *api, const char *env,
 			  const struct sync_hooks *hooks);
 void remote_free(struct remote *r);
 const char *remote_env(const struct remote *r);
-int remote_call(struct remote *r, const char *endpoint, const char *method,
-		const char *path, const char *body, struct api_reply *reply);
-int remote_try(struct remote *r, const char *endpoint, const char *method,
-	       const char *path, const char *body, struct api_reply *reply);
+int remote_call(struct remote *r, const struct pacer_wait *wait,
+		const char *endpoint, const char *method, const char *path,
+		const char *body, struct api_reply *reply);
+int remote_try(struct remote *r, const struct pacer_wait *wait,
+	       const char *endpoint, const char *method, const char *path,
+	       const char *body, struct api_reply *reply);
 void remote_failed(struct remote *r, const char *endpoint,
 		   const char *method, int res, const struct api_reply *reply);
 void remote_note_error(struct remote *r, const char *fmt, ...)
@@ -39,6 +43,7 @@ void remote_note_error(struct remote *r, const char *fmt, ...)
 void remote_changed(struct remote *r);
 bool remote_interrupted(struct remote *r);
 GArray *remote_counts(struct remote *r);
+int remote_pacing(struct remote *r, struct api_pacing *out);
 char *remote_last_error(struct remote *r);
 
 #endif

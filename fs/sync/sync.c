@@ -5,7 +5,8 @@
  * Concurrency
  *
  * sync.lock protects the decisions and the bookkeeping; it is never held
- * during an API call. The full listing runs in its own thread (full_main),
+ * during an API call, nor while the key's budget is asked for (a token
+ * refresh holds the environment's credentials, which that reads). The full listing runs in its own thread (full_main),
  * at most one per environment and process; with partitions it starts one
  * more thread per partition and joins them. Readers that must wait for it
  * wait on `done` with a deadline; `full_runs` and `inc_runs` move when a run
@@ -18,6 +19,13 @@
  * decision. A full listing takes an exclusive flock on STORE.lock; a process
  * that finds it taken waits in its listing thread, polling, and then finds
  * the work done. So one environment is listed once, whichever mount asks.
+ *
+ * Budget: full listings and their probes are background calls (pacer.h):
+ * they use at most background_share of each rate window and wait, however
+ * long, for their share to free up; readers' calls, incremental syncs
+ * included, keep the rest. A full listing costs about one call per page of
+ * the profiles the store holds, so the interval between full listings is
+ * stretched to what the background share can pay for (full_interval()).
  *
  * Passes: every full listing has a pass number, allocated from the store
  * (STATE_PASS), which marks each profile it sees; at its end it sweeps what
@@ -36,6 +44,7 @@
 #include "auth/base/clock.h"
 #include "auth/base/flock.h"
 #include "auth/base/log.h"
+#include "fs/sync/budget.h"
 #include "fs/sync/listing.h"
 #include "fs/sync/pagesize.h"
 #include "fs/sync/state.h"
@@ -49,6 +58,7 @@ struct sync {
 	struct remote *remote;
 	struct store *store;
 	struct sync_config cfg;
+	struct pacer_limits limits;	/* the key's, from cfg */
 	const struct sync_hooks *hooks;
 	struct pagesize *page_size;	/* every search's; has its own lock */
 	pthread_mutex_t lock;
@@ -63,8 +73,6 @@ struct sync {
 	double full_started_mono;	/* protected by lock */
 	int64_t full_asked_ms;		/* protected by lock: epoch ms */
 	unsigned long full_calls;	/* protected by lock: this listing's */
-	double page_mono;		/* protected by lock: its last page's */
-	time_t page_wall;		/* protected by lock: the same, wall */
 	/* incremental syncs */
 	bool inc_running;		/* protected by lock */
 	unsigned long inc_runs;		/* protected by lock */
@@ -79,6 +87,10 @@ struct sync {
 	int64_t pass;			/* protected by lock: unfinished, or 0 */
 	double fraction;		/* protected by lock: of that listing */
 	double reloaded;		/* protected by lock (monotonic s) */
+	/* the budget */
+	size_t profiles;		/* protected by lock: at the last count */
+	bool stretch_logged;		/* protected by lock */
+	int64_t estimated_end;		/* protected by lock: epoch s; 0 */
 };
 
 struct part {
@@ -96,6 +108,10 @@ struct sync *sync_new(struct remote *r, struct store *st,
 	s->remote = r;
 	s->store = st;
 	s->cfg = *cfg;
+	s->limits.per_second = cfg->rate_per_second;
+	s->limits.per_window = cfg->rate_per_hour;
+	s->limits.window_s = cfg->rate_window;
+	s->limits.background_share = cfg->background_share;
 	s->hooks = hooks;
 	s->page_size = pagesize_new(st, cfg->page_size);
 	pthread_mutex_init(&s->lock, NULL);
@@ -160,6 +176,8 @@ static void reload(struct sync *s, bool force)
 
 	if (!force && s->reloaded && now - s->reloaded < RELOAD_S)
 		return;
+	if (!s->reloaded)
+		s->profiles = store_count(st);
 	s->reloaded = now;
 	s->newest_ms = state_get(st, STATE_NEWEST, 0);
 	s->last_full_wall = (time_t)(state_get(st, STATE_FULL_DONE, 0) / 1000);
@@ -179,18 +197,28 @@ static bool stopping(void *arg)
 	return stop;
 }
 
+static void estimate_end(struct sync *s, const struct api_pacing *q);
+
+/* The key's budget, or NULL; asked without s->lock (a refresh holds it). */
+static const struct api_pacing *pacing(struct sync *s, struct api_pacing *q)
+{
+	return remote_pacing(s->remote, q) == 0 ? q : NULL;
+}
+
 static void page_done(void *arg, const struct listing *l)
 {
 	struct sync *s = arg;
+	struct api_pacing q;
+	const struct api_pacing *budget = l->part >= 0 ? pacing(s, &q) : NULL;
 
 	pthread_mutex_lock(&s->lock);
-	if (l->part >= 0) {
-		s->full_calls++;
-		s->page_mono = clock_now();
-		s->page_wall = (time_t)(clock_wall_ms() / 1000);
-	}
 	if (l->newest > s->newest_ms)
 		s->newest_ms = l->newest;
+	if (l->part >= 0) {
+		s->full_calls++;
+		reload(s, true);
+		estimate_end(s, budget);
+	}
 	pthread_mutex_unlock(&s->lock);
 	remote_changed(s->remote);
 }
@@ -221,6 +249,16 @@ static int lock_store(struct sync *s, int *fd)
 	return res;
 }
 
+/* The oldest modifiedTime, in one background call. */
+static int probe_oldest(struct sync *s, int64_t *oldest)
+{
+	struct listing like;
+
+	listing_init(s, &like);
+	like.background = true;
+	return listing_probe(&like, oldest);
+}
+
 /*
  * Starts a new listing in the store: its pass and, with K partitions, K
  * equal slices of [oldest, now) (one call to learn the oldest).
@@ -232,7 +270,7 @@ static int begin_listing(struct sync *s)
 	struct store *st = s->store;
 
 	if (parts > 1) {
-		res = listing_probe(s->remote, s->page_size, &oldest);
+		res = probe_oldest(s, &oldest);
 		if (res == -ENODATA)
 			parts = 1;
 		else if (res < 0)
@@ -278,6 +316,7 @@ static void part_setup(struct sync *s, struct part *p, int k, int64_t pass,
 	listing_init(s, &p->l);
 	p->l.pass = (uint64_t)pass;
 	p->l.part = k;
+	p->l.background = true;
 	p->l.quiet = quiet;
 	p->l.from = state_part_get(s->store, k, "from", -1);
 	p->l.to = state_part_get(s->store, k, "to", -1);
@@ -393,6 +432,8 @@ static gpointer full_main(gpointer arg)
 	}
 	pthread_mutex_lock(&s->lock);
 	reload(s, true);
+	s->profiles = store_count(s->store);
+	s->estimated_end = 0;
 	s->full_running = false;
 	s->full_runs++;
 	s->full_result = res == -ECANCELED ? -EIO : res;
@@ -422,6 +463,7 @@ static int start_full(struct sync *s)
 	s->full_started_mono = clock_now();
 	s->full_asked_ms = clock_wall_ms();
 	s->full_calls = 0;
+	s->estimated_end = 0;
 	s->want_full = false;
 	s->full_thread = g_thread_try_new("listing", full_main, s, NULL);
 	if (!s->full_thread)
@@ -518,15 +560,65 @@ static int incremental(struct sync *s)
 	return res;
 }
 
+/* --- the budget ------------------------------------------------------------ */
+
+/* With s->lock held: what a full listing of the store's profiles costs. */
+static unsigned long full_cost(const struct sync *s)
+{
+	return budget_full_cost(s->profiles, pagesize_get(s->page_size, NULL),
+				s->cfg.partitions);
+}
+
+/*
+ * With s->lock held: seconds between full listings: full_sync, or as long
+ * as the background share needs to pay for one (logged once).
+ */
+static double full_interval(struct sync *s)
+{
+	unsigned long cost = full_cost(s);
+	double needed = budget_round_up(budget_share_time(&s->limits,
+							  (double)cost));
+
+	if (needed <= s->cfg.full_sync)
+		return s->cfg.full_sync;
+	if (!s->stretch_logged)
+		log_info("%s: a full listing costs %lu calls, more than the "
+			 "background share pays for in full_sync (%.0f s): full "
+			 "listings run every %.0f s", env_name(s), cost,
+			 s->cfg.full_sync, needed);
+	s->stretch_logged = true;
+	return needed;
+}
+
+/*
+ * With s->lock held, after a page: when the listing should end, at its pace
+ * so far and no sooner than the background share allows. Figured once per
+ * page, so that it holds still while nothing happens.
+ */
+static void estimate_end(struct sync *s, const struct api_pacing *q)
+{
+	double f = s->fraction, left, by_pace, by_quota;
+
+	s->estimated_end = 0;
+	if (f <= 0.001 || !s->full_calls)
+		return;
+	left = (double)s->full_calls * (1 - f) / f;
+	by_pace = (clock_now() - s->full_started_mono) * (1 - f) / f;
+	by_quota = budget_quota_time(&s->limits, q, left);
+	s->estimated_end = clock_wall_ms() / 1000 +
+			   (int64_t)budget_round_up(by_pace > by_quota ? by_pace
+								   : by_quota);
+}
+
 /* --- deciding ---------------------------------------------------------------- */
 
 /* With s->lock held: whether a full listing should run. */
-static bool full_due(const struct sync *s, enum sync_mode mode)
+static bool full_due(struct sync *s, enum sync_mode mode)
 {
 	double since = (double)clock_wall_ms() / 1000 - (double)s->last_full_wall;
 
 	return mode == SYNC_FULL || s->want_full || !s->last_full_wall ||
-	       s->pass || since >= s->cfg.full_sync;
+	       s->pass || since >= full_interval(s);
 }
 
 /* Stale-if-error: with a complete store, a failed sync serves what it has. */
@@ -598,28 +690,16 @@ out_unlock:
 
 /* --- status ---------------------------------------------------------------- */
 
-/*
- * Seconds left after the last page at the pace so far, and no sooner than
- * the quota allows. Measured from that page, not from now, so that the
- * estimate stays put while nothing happens (.status.json's mtime).
- */
-static double seconds_left(const struct sync *s)
+/* With s->lock held: the budget's part of the information. */
+static void budget_info(struct sync *s, struct sync_info *info,
+			const struct api_pacing *q)
 {
-	const struct sync_config *c = &s->cfg;
-	double f = s->fraction, elapsed, calls_left, by_quota;
-
-	if (f <= 0.001 || !s->full_calls)
-		return -1;
-	elapsed = s->page_mono - s->full_started_mono;
-	calls_left = (double)s->full_calls * (1 - f) / f;
-	by_quota = c->rate_per_hour ? calls_left * 3600.0 / c->rate_per_hour
-				    : 0;
-	if (c->rate_per_hour && calls_left <= c->rate_per_hour)
-		by_quota = c->rate_per_second ? calls_left / c->rate_per_second
-					      : 0;
-	if (elapsed * (1 - f) / f > by_quota)
-		by_quota = elapsed * (1 - f) / f;
-	return (double)(long)(by_quota + 0.999);
+	info->full_cost = s->last_full_wall ? full_cost(s) : 0;
+	info->next_full = s->last_full_wall && !info->listing ?
+			  s->last_full_wall + (time_t)full_interval(s) : 0;
+	info->estimated_end = info->listing ? (time_t)s->estimated_end : 0;
+	if (s->full_running && q)
+		info->quota_until = (time_t)q->background_until;
 }
 
 /* With s->lock held. */
@@ -637,7 +717,8 @@ static const char *state_name(const struct sync *s, bool listing)
 
 void sync_info(struct sync *s, struct sync_info *info)
 {
-	double left;
+	struct api_pacing q;
+	const struct api_pacing *budget = pacing(s, &q);
 
 	pthread_mutex_lock(&s->lock);
 	reload(s, false);
@@ -649,8 +730,7 @@ void sync_info(struct sync *s, struct sync_info *info)
 	info->newest_ms = s->newest_ms;
 	info->fraction = s->pass ? s->fraction : s->last_full_wall ? 1 : 0;
 	info->calls = s->full_calls;
-	left = info->listing ? seconds_left(s) : -1;
-	info->estimated_end = left >= 0 ? s->page_wall + (time_t)left : 0;
+	budget_info(s, info, budget);
 	pthread_mutex_unlock(&s->lock);
 	info->page_size = pagesize_get(s->page_size, NULL);
 }

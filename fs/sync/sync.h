@@ -41,7 +41,9 @@ struct sync_config {
 	int page_size;		/* profiles per page; PAGESIZE_AUTO: learned */
 	int partitions;		/* cursors of a full listing */
 	unsigned int rate_per_second;	/* the key's, for estimates */
-	unsigned int rate_per_hour;
+	unsigned int rate_per_hour;	/* per rate_window seconds */
+	double rate_window;
+	unsigned int background_share;	/* percent full listings may use */
 };
 
 struct sync_info {
@@ -52,7 +54,10 @@ struct sync_info {
 	bool listing;		/* a full listing is running or unfinished */
 	double fraction;	/* its progress, 0..1 */
 	unsigned long calls;	/* calls it made in this process */
-	time_t estimated_end;	/* of the listing, wall; 0 when unknown */
+	time_t estimated_end;	/* of the listing: epoch s; 0 when unknown */
+	time_t quota_until;	/* its calls wait for quota until; 0: they do not */
+	time_t next_full;	/* the next full listing's time; 0: now or running */
+	unsigned long full_cost;	/* its calls; 0: unknown before one */
 	int page_size;		/* what the next search asks for */
 };
 

@@ -98,6 +98,13 @@ static void add_sync(cJSON *root, struct view_env *e)
 	cJSON_AddNumberToObject(sync, "newest_modified", (double)info.newest_ms);
 	add_progress(sync, &info, profiles);
 	cJSON_AddNumberToObject(sync, "page_size", info.page_size);
+	add_time(sync, "waits_for_quota_until", info.quota_until);
+	add_time(sync, "next_full_sync", info.next_full);
+	if (info.full_cost)
+		cJSON_AddNumberToObject(sync, "full_sync_cost",
+					(double)info.full_cost);
+	else
+		cJSON_AddNullToObject(sync, "full_sync_cost");
 	cJSON_AddStringToObject(sync, "store", store_path(e->store));
 	cJSON_AddNumberToObject(sync, "store_bytes",
 				(double)store_bytes(e->store));
@@ -114,19 +121,32 @@ static void add_last_error(cJSON *root, struct view_env *e)
 	g_free(error);
 }
 
-static GBytes *render(struct view_env *e)
+/* The key's budget: its window, the calls in it by class, the reserve. */
+static void add_quota(cJSON *root, const struct api_pacing *pacing)
 {
-	cJSON *root = cJSON_CreateObject();
+	cJSON *quota = cJSON_AddObjectToObject(root, "quota");
+	cJSON *calls;
+
+	cJSON_AddNumberToObject(quota, "limit", (double)pacing->limit);
+	cJSON_AddNumberToObject(quota, "window_seconds", pacing->window_s);
+	calls = cJSON_AddObjectToObject(quota, "calls_this_window");
+	cJSON_AddNumberToObject(calls, "foreground",
+				(double)(pacing->calls_this_hour -
+					 pacing->background_calls));
+	cJSON_AddNumberToObject(calls, "background",
+				(double)pacing->background_calls);
+	cJSON_AddNumberToObject(quota, "foreground_reserve",
+				(double)pacing->reserve);
+	cJSON_AddNumberToObject(quota, "background_limit",
+				(double)pacing->background_cap);
+	add_time(quota, "background_waits_until", pacing->background_until);
+}
+
+static void add_pacing(cJSON *root, struct view_env *e)
+{
 	struct api_pacing pacing;
 	cJSON *waits;
-	char *data = NULL;
-	size_t size = 0;
 
-	if (!root)
-		return NULL;
-	cJSON_AddStringToObject(root, "env", e->name);
-	add_credentials(root, e);
-	add_calls(root, e);
 	waits = cJSON_AddObjectToObject(root, "rate_limit_waits");
 	if (api_pacing(e->view->api, e->name, &pacing) < 0)
 		memset(&pacing, 0, sizeof(pacing));
@@ -135,6 +155,21 @@ static GBytes *render(struct view_env *e)
 				(double)(long)(pacing.waited_s * 1000) / 1000);
 	cJSON_AddNumberToObject(root, "calls_this_hour",
 				(double)pacing.calls_this_hour);
+	add_quota(root, &pacing);
+}
+
+static GBytes *render(struct view_env *e)
+{
+	cJSON *root = cJSON_CreateObject();
+	char *data = NULL;
+	size_t size = 0;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "env", e->name);
+	add_credentials(root, e);
+	add_calls(root, e);
+	add_pacing(root, e);
 	add_sync(root, e);
 	add_last_error(root, e);
 	if (render_json(root, &data, &size) < 0)

@@ -29,6 +29,8 @@ def parse_args(argv):
     p.add_argument("--cursor-lifetime", type=float, default=300)
     p.add_argument("--rate-per-second", type=int, default=10)
     p.add_argument("--rate-per-hour", type=int, default=1000)
+    p.add_argument("--rate-window", type=float, default=3600,
+                   help="seconds of the rate-per-hour window")
     p.add_argument("--rate-limit-answer", choices=("alternate", "403", "429"), default="alternate")
     p.add_argument("--max-page-size", type=int, default=1000)
     p.add_argument("--max-page-size-answer", choices=("400", "cap"), default="400",
@@ -46,8 +48,8 @@ def build_app(args):
     envs = [Environment.parse(text) for text in (args.env or [DEFAULT_ENV])]
     settings = {name: getattr(args, name) for name in (
         "token_lifetime", "code_lifetime", "cursor_lifetime", "rate_per_second", "rate_per_hour",
-        "rate_limit_answer", "max_page_size", "max_page_size_answer", "latency",
-        "expires_in_string")}
+        "rate_window", "rate_limit_answer", "max_page_size", "max_page_size_answer",
+        "latency", "expires_in_string")}
     return App(envs, profiles=args.profiles, seed=args.seed, **settings)
 
 

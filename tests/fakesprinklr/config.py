@@ -6,7 +6,8 @@ DEFAULT_ENV = "prod2:sandbox-key:sandbox-secret:http://localhost:8123/sprinklr/c
 
 TUNABLES = {
     "token_lifetime": float, "cursor_lifetime": float, "code_lifetime": float,
-    "rate_per_second": int, "rate_per_hour": int, "rate_limit_answer": str,
+    "rate_per_second": int, "rate_per_hour": int, "rate_window": float,
+    "rate_limit_answer": str,
     "latency": float, "max_page_size": int, "max_page_size_answer": str,
     "expires_in_string": bool,
 }
@@ -51,6 +52,7 @@ class Config:
         self.code_lifetime = 600.0
         self.rate_per_second = 10
         self.rate_per_hour = 1000
+        self.rate_window = 3600.0      # seconds of the rate_per_hour window
         self.rate_limit_answer = "alternate"
         self.latency = 0.0
         self.max_page_size = 1000
@@ -87,6 +89,8 @@ def _convert(name, value):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ConfigError("%s must be a non-negative number" % name)
+    if name == "rate_window" and value <= 0:
+        raise ConfigError("rate_window must be positive")
     if name == "max_page_size" and value < 1:
         raise ConfigError("max_page_size must be at least 1")
     return kind(value)

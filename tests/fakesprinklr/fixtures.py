@@ -16,7 +16,8 @@ ENVS = [("prod", "prod-key", "prod-secret", "http://localhost:8123/sprinklr/call
         ("prod2", "sandbox-key", "sandbox-secret", "http://localhost:8123/sprinklr/callback"),
         ("qa4", "qa-key", "qa-secret", "http://127.0.0.1:9000/cb?tenant=qa")]
 BASELINE = {"token_lifetime": 3600, "cursor_lifetime": 60, "code_lifetime": 60,
-            "rate_per_second": 0, "rate_per_hour": 0, "rate_limit_answer": "alternate",
+            "rate_per_second": 0, "rate_per_hour": 0, "rate_window": 3600,
+            "rate_limit_answer": "alternate",
             "latency": 0, "max_page_size": 1000, "max_page_size_answer": "400",
             "expires_in_string": False}
 PROFILES = 300

@@ -23,7 +23,8 @@ PYTHON = "/usr/bin/python3"
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_ENVS = [("prod2", "sandbox-key", "sandbox-secret", "http://localhost:8123/sprinklr/callback")]
 OPTIONS = ("token_lifetime", "cursor_lifetime", "code_lifetime", "rate_per_second",
-           "rate_per_hour", "rate_limit_answer", "max_page_size", "max_page_size_answer", "latency", "seed",
+           "rate_per_hour", "rate_window", "rate_limit_answer", "max_page_size",
+           "max_page_size_answer", "latency", "seed",
            "expires_in_string")
 START_TIMEOUT = 20.0
 
