@@ -8,8 +8,10 @@ TUNABLES = {
     "token_lifetime": float, "cursor_lifetime": float, "code_lifetime": float,
     "rate_per_second": int, "rate_per_hour": int, "rate_limit_answer": str,
     "latency": float, "max_page_size": int, "expires_in_string": bool,
+    "tie_order": str, "short_pages": bool, "empty_last_page": bool,
+    "cursor_expired_status": int, "numeric_strings": bool,
 }
-ANSWERS = ("alternate", "403", "429")
+CHOICES = {"rate_limit_answer": ("alternate", "403", "429"), "tie_order": ("id", "hash")}
 
 
 class ConfigError(ValueError):
@@ -52,6 +54,11 @@ class Config:
         self.latency = 0.0
         self.max_page_size = 1000
         self.expires_in_string = False
+        self.tie_order = "id"            # ties in modifiedTime: by id, or "hash"
+        self.short_pages = False         # every page shorter than asked
+        self.empty_last_page = False     # a full last page still has a cursor
+        self.cursor_expired_status = 400
+        self.numeric_strings = False     # accept "123" for a numeric key
         self.lock = threading.Lock()
         self.update(values)
 
@@ -78,11 +85,13 @@ def _convert(name, value):
         return value
     if kind is str:
         value = str(value)
-        if value not in ANSWERS:
-            raise ConfigError("%s must be one of %s" % (name, ", ".join(ANSWERS)))
+        if value not in CHOICES[name]:
+            raise ConfigError("%s must be one of %s" % (name, ", ".join(CHOICES[name])))
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ConfigError("%s must be a non-negative number" % name)
     if name == "max_page_size" and value < 1:
         raise ConfigError("max_page_size must be at least 1")
+    if name == "cursor_expired_status" and not 400 <= value <= 499:
+        raise ConfigError("cursor_expired_status must be a 4xx status")
     return kind(value)

@@ -17,7 +17,9 @@ ENVS = [("prod", "prod-key", "prod-secret", "http://localhost:8123/sprinklr/call
         ("qa4", "qa-key", "qa-secret", "http://127.0.0.1:9000/cb?tenant=qa")]
 BASELINE = {"token_lifetime": 3600, "cursor_lifetime": 60, "code_lifetime": 60,
             "rate_per_second": 0, "rate_per_hour": 0, "rate_limit_answer": "alternate",
-            "latency": 0, "max_page_size": 1000, "expires_in_string": False}
+            "latency": 0, "max_page_size": 1000, "expires_in_string": False,
+            "tie_order": "id", "short_pages": False, "empty_last_page": False,
+            "cursor_expired_status": 400, "numeric_strings": False}
 PROFILES = 300
 
 
