@@ -1,12 +1,13 @@
 /*
  * listing.c - the search API's cursors into the store.
  *
- * Ordering and resumption: searches sort by modifiedTime ascending. A cursor
- * that expires (400 on the next page) restarts the search with
- * modifiedTime >= the last one seen, never from the beginning; profiles with
- * that same time are fetched again and stored identically. The same point is
- * committed with every page (state "part.K.resume"), so a listing cut short
- * by a crash or an unmount resumes there.
+ * Ordering and resumption: searches sort by modifiedTime ascending, and a
+ * tie group read again after a restart sorts by id (resume.c says why).
+ * A cursor that expires (a 4xx on the next page: 400 is documented, 404 and
+ * 410 are seen) restarts the search from the resume point, never from the
+ * beginning. The point's phase and time are committed with every page
+ * (state "part.K.phase", "part.K.resume"), so a listing cut short by a
+ * crash or an unmount resumes there.
  *
  * A listing may run in several threads at once (partitions): each has its
  * own struct listing; the store serialises their batches.
@@ -28,57 +29,15 @@
 #include "fs/sync/state.h"
 
 #define SEARCH_PATH "/api/v2/search/PROFILE"
-#define MAX_RESTARTS 5
 #define MAX_STALE_PAGES 3
-
-static void add_bound(cJSON *filters, const char *type, int64_t value)
-{
-	cJSON *leaf = cJSON_CreateObject();
-	cJSON *values;
-
-	cJSON_AddItemToArray(filters, leaf);
-	cJSON_AddStringToObject(leaf, "type", type);
-	cJSON_AddStringToObject(leaf, "key", "modifiedTime");
-	values = cJSON_AddArrayToObject(leaf, "values");
-	cJSON_AddItemToArray(values, cJSON_CreateNumber((double)value));
-}
-
-/* {"filter": since <= modifiedTime < until, "sorts", "page"} */
-static char *search_body(int page_size, int64_t since, int64_t until)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON *filter, *filters, *sort, *page;
-	char *text;
-
-	if (!root)
-		return NULL;
-	if (since >= 0 || until >= 0) {
-		filter = cJSON_AddObjectToObject(root, "filter");
-		cJSON_AddStringToObject(filter, "type", "AND");
-		filters = cJSON_AddArrayToObject(filter, "filters");
-		if (since >= 0)
-			add_bound(filters, "GTE", since);
-		if (until >= 0)
-			add_bound(filters, "LT", until);
-	}
-	sort = cJSON_CreateObject();
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "sorts"), sort);
-	cJSON_AddStringToObject(sort, "key", "modifiedTime");
-	cJSON_AddStringToObject(sort, "order", "ASC");
-	page = cJSON_AddObjectToObject(root, "page");
-	cJSON_AddNumberToObject(page, "start", 0);
-	cJSON_AddNumberToObject(page, "size", page_size);
-	text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	return text;
-}
 
 /* One page on its way to the store, while the next one is fetched. */
 struct page_job {
 	struct listing *l;
 	cJSON *root;
 	const cJSON *results;
-	int64_t resume_ms;	/* the listing resumes here once it is stored */
+	enum resume_phase phase;	/* the listing resumes here once */
+	int64_t resume_ms;		/* the page is stored */
 	GThread *thread;		/* storing it; NULL when none */
 	int res;
 };
@@ -107,13 +66,19 @@ static void put_profile(struct listing *l, const cJSON *profile,
 					  id->valuestring);
 }
 
-/* With a batch open: where to resume, the range's start, the newest time. */
-static void store_progress(struct listing *l, int64_t resume_ms)
+/*
+ * With a batch open: where to resume, the range's start, the newest time.
+ * An incremental sync (no partition) leaves the newest time to its caller:
+ * stored only once complete, it is where the next one starts.
+ */
+static void store_progress(struct listing *l, const struct page_job *job)
 {
 	struct store *st = l->store;
 
-	if (l->part >= 0)
-		state_part_set(st, l->part, "resume", resume_ms);
+	if (l->part < 0)
+		return;
+	state_part_set(st, l->part, "resume", job->resume_ms);
+	state_part_set(st, l->part, "phase", job->phase);
 	/* the start of the range, for the progress of a single cursor */
 	if (l->part == 0 && l->oldest >= 0 &&
 	    state_get(st, STATE_FULL_OLDEST, -1) < 0)
@@ -135,7 +100,7 @@ static gpointer store_page(gpointer arg)
 		return NULL;
 	cJSON_ArrayForEach(profile, job->results)
 		put_profile(l, profile, &skipped);
-	store_progress(l, job->resume_ms);
+	store_progress(l, job);
 	job->res = store_commit(l->store);
 	if (skipped)
 		log_warn("%s: skipping %zu profile(s) whose id cannot be a file "
@@ -176,7 +141,8 @@ static int start_store(struct listing *l, struct page_job *job, cJSON *root,
 	job->l = l;
 	job->root = root;
 	job->results = results;
-	job->resume_ms = l->resume_ms;
+	job->phase = l->at.phase;
+	job->resume_ms = l->at.ms;
 	job->thread = g_thread_try_new("store", store_page, job, NULL);
 	if (!job->thread) {
 		store_page(job);
@@ -185,20 +151,6 @@ static int start_store(struct listing *l, struct page_job *job, cJSON *root,
 		return job->res < 0 ? -EIO : 0;
 	}
 	return 0;
-}
-
-/* The page's newest modifiedTime moves the resume point. */
-static void note_times(struct listing *l, const cJSON *results)
-{
-	const cJSON *profile, *mt;
-	int64_t t;
-
-	cJSON_ArrayForEach(profile, results) {
-		mt = cJSON_GetObjectItemCaseSensitive(profile, "modifiedTime");
-		if (cJSON_IsNumber(mt) && render_int64(mt, &t) &&
-		    t > l->resume_ms)
-			l->resume_ms = t;
-	}
 }
 
 /* A hash of the page's ids: the same page again hashes the same. */
@@ -265,27 +217,40 @@ static int take_page(struct listing *l, struct api_reply *reply,
 		cJSON_Delete(root);
 		return res;
 	}
-	note_times(l, results);
+	resume_advance(&l->at, l->by_id, results);
 	return start_store(l, job, root, results);
 }
 
-/* reply is set whatever happens: the caller frees it. */
-static int first_page(struct listing *l, int page_size, int64_t since,
+/* The first page of a search for the rest (resume.h). reply is set whatever
+ * happens: the caller frees it. */
+static int first_page(struct listing *l, int page_size,
 		      struct api_reply *reply)
 {
-	char *body = search_body(page_size, since, l->to);
+	char *body = resume_query(&l->at, l->to, page_size);
 	int res;
 
 	memset(reply, 0, sizeof(*reply));
 	if (!body)
 		return -ENOMEM;
+	l->by_id = resume_by_id(&l->at);
 	res = remote_call(l->remote, "search", "POST", SEARCH_PATH, body,
 			  reply);
 	free(body);
 	return res;
 }
 
-/* An expired cursor is expected (400): the listing resumes. reply is set
+/*
+ * Whether a next page's status says its cursor is gone: any 4xx but those
+ * of the gateway (a token, a key, the rate), which a new search would get
+ * too.
+ */
+static bool cursor_gone(long status)
+{
+	return status >= 400 && status < 500 && status != 401 &&
+	       status != 403 && status != 421 && status != 429;
+}
+
+/* An expired cursor is expected: the listing resumes. reply is set
  * whatever happens: the caller frees it. */
 static int next_page(struct listing *l, struct api_reply *reply)
 {
@@ -300,9 +265,53 @@ static int next_page(struct listing *l, struct api_reply *reply)
 	free(esc);
 	res = remote_try(l->remote, "search-next", "GET", path, NULL, reply);
 	g_free(path);
-	if (res < 0 && res != -ENOENT && reply->status != 400)
+	if (res < 0 && !cursor_gone(reply->status))
 		remote_failed(l->remote, "search-next", "GET", res, reply);
 	return res;
+}
+
+/*
+ * After a next page failed with res: restarts the search from the resume
+ * point when the cursor is gone. A restart from the same point as the
+ * previous one means the server does not let the listing move: it stops.
+ */
+static int restart(struct listing *l, int page_size, int res,
+		   struct api_reply *reply)
+{
+	if (!cursor_gone(reply->status))
+		return res;
+	api_reply_free(reply);
+	g_free(l->cursor);
+	l->cursor = NULL;
+	if (resume_same(&l->restarted, &l->at)) {
+		remote_note_error(l->remote, "%s: the search API's cursor loop:"
+				  " restarts that do not move; listing "
+				  "stopped", remote_env(l->remote));
+		l->distrust = true;
+		return -EIO;
+	}
+	resume_set(&l->restarted, l->at.phase, l->at.ms, l->at.after);
+	log_debug("%s: search cursor gone (%ld); resuming from modifiedTime "
+		  "%lld", remote_env(l->remote), reply->status,
+		  (long long)l->at.ms);
+	return first_page(l, page_size, reply);
+}
+
+/*
+ * The next page: the cursor's, or when a tie group read by id is complete,
+ * the first of the search for what follows it.
+ */
+static int next(struct listing *l, int page_size, struct api_reply *reply)
+{
+	if (l->cursor)
+		return next_page(l, reply);
+	resume_set(&l->at, RESUME_GT, l->at.ms, NULL);
+	return first_page(l, page_size, reply);
+}
+
+static bool more(const struct listing *l)
+{
+	return l->cursor || l->by_id;
 }
 
 /*
@@ -314,51 +323,46 @@ int listing_run(struct listing *l)
 	int page_size = l->page_size;
 	struct page_job job = { .thread = NULL };
 	struct api_reply reply;
-	int restarts = 0;
 	int res, stored;
 
-	if (l->resume_ms < l->from)
-		l->resume_ms = l->from;
-	res = first_page(l, page_size, l->resume_ms, &reply);
+	if (l->at.ms < l->from)
+		resume_set(&l->at, RESUME_GTE, l->from, NULL);
+	l->restarted.phase = RESUME_AFTER;
+	l->restarted.ms = -2;	/* no restart yet */
+	res = first_page(l, page_size, &reply);
 	for (;;) {
+		if (res < 0 && l->cursor)
+			res = restart(l, page_size, res, &reply);
 		if (res == 0)
 			res = take_page(l, &reply, &job);
-		else if (reply.status == 400 && l->cursor &&
-			 restarts++ < MAX_RESTARTS) {
-			log_info("%s: search cursor expired; resuming from "
-				 "modifiedTime %lld", remote_env(l->remote),
-				 (long long)l->resume_ms);
-			api_reply_free(&reply);
-			g_free(l->cursor);
-			l->cursor = NULL;
-			res = first_page(l, page_size, l->resume_ms, &reply);
-			continue;
-		}
 		api_reply_free(&reply);
-		if (res < 0 || !l->cursor)
+		if (res < 0 || !more(l))
 			break;
 		if (l->stopping && l->stopping(l->arg)) {
 			res = -ECANCELED;
 			break;
 		}
-		res = next_page(l, &reply);
+		res = next(l, page_size, &reply);
 	}
 	stored = finish_store(l, &job);
 	g_free(l->cursor);
 	l->cursor = NULL;
+	resume_clear(&l->at);
+	resume_clear(&l->restarted);
 	return res < 0 ? res : stored;
 }
 
 /* The oldest modifiedTime at Sprinklr (one call), or -ENODATA when none. */
 int listing_probe(struct remote *r, int64_t *oldest_ms)
 {
-	struct listing l = { .remote = r, .part = -1, .from = -1, .to = -1 };
+	struct listing l = { .remote = r, .part = -1, .from = -1, .to = -1,
+			     .at = { RESUME_GTE, -1, NULL } };
 	const cJSON *results, *mt;
 	struct api_reply reply;
 	cJSON *root;
 	int res;
 
-	res = first_page(&l, 1, -1, &reply);
+	res = first_page(&l, 1, &reply);
 	if (res < 0)
 		goto out_free;
 	res = page_parse(reply.body, reply.len, &root, &results);

@@ -13,7 +13,7 @@ int64_t state_get(struct store *st, const char *key, int64_t dflt)
 	return store_state_get(st, key, &v) == 0 ? v : dflt;
 }
 
-/* WHAT is one of from, to, resume, done and K < 100: the key fits. */
+/* WHAT is one of from, to, resume, phase, done and K < 100: the key fits. */
 void state_part_key(char key[STATE_KEY_MAX], int part, const char *what)
 {
 	snprintf(key, STATE_KEY_MAX, "part.%d.%s", part, what);

@@ -22,7 +22,8 @@
 #define STATE_KEY_MAX 32
 
 int64_t state_get(struct store *st, const char *key, int64_t dflt);
-/* "part.K.WHAT": where partition K of a full listing is */
+/* "part.K.WHAT": where partition K of a full listing is: its range (from,
+ * to), its resume point (resume: a time, phase: enum resume_phase), done */
 void state_part_key(char key[STATE_KEY_MAX], int part, const char *what);
 int64_t state_part_get(struct store *st, int part, const char *what,
 		       int64_t dflt);
