@@ -7,17 +7,14 @@ Real mounts, the real fake over HTTPS, exact call counts from its counters.
 """
 import math
 import os
-import signal
-import sqlite3
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 import fsutil
 import util
-from fsutil import errno_of
+from fsutil import errno_of, kill_daemon, store_path, store_query, wait_complete
 
 N, BATCH, PAGE = 400, 25, 10
 BATCHES = N // BATCH
@@ -37,24 +34,6 @@ def bulk_fake(make_fake, keyring, **options):
     util.login(fake, keyring.env, "prod2")
     fake.reset_counters()
     return fake
-
-
-def store_path(keyring, env="prod2"):
-    return Path(keyring.env["XDG_CACHE_HOME"]) / "sprinklrfs" / f"{env}.sqlite"
-
-
-def query(path, sql):
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        row = db.execute(sql).fetchone()
-        return row[0] if row else None
-    finally:
-        db.close()
-
-
-def wait_complete(keyring, m, env="prod2"):
-    res = util.run([util.binary(), "sync", "--wait", m.path / env], keyring.env)
-    assert res.returncode == 0, res.stderr
 
 
 def by_id_pages():
@@ -102,21 +81,14 @@ def test_partitions_resume_inside_their_range(keyring, make_fake, mount):
     fsutil.check_tree(m.path / "prod2", fsutil.Expected(fake))
 
 
-def kill_daemon(m):
-    m.proc.send_signal(signal.SIGKILL)
-    m.proc.wait(timeout=10)
-    m.proc = None
-    util.fusermount_u(m.path, lazy=True)
-
-
 SLOW = 10000
 
 
 def remaining_cost(path, batch_times):
     """(pages, resumes) to finish from the resume point the store holds: a
     batch being read by id is read again from its start."""
-    phase = query(path, "SELECT value FROM state WHERE key = 'part.0.phase'")
-    at = query(path, "SELECT value FROM state WHERE key = 'part.0.resume'")
+    phase = store_query(path, "SELECT value FROM state WHERE key = 'part.0.phase'")
+    at = store_query(path, "SELECT value FROM state WHERE key = 'part.0.resume'")
     later = sum(1 for t in batch_times if t > at)
     pages, resumes = expired_cost(later)
     # every committed page leaves a batch being read by id (phase 2): the
@@ -135,7 +107,7 @@ def test_a_crash_inside_a_bulk_batch_resumes_and_completes(keyring, make_fake, m
     threading.Thread(target=errno_of, daemon=True,
                      args=(lambda: os.listdir(m.path / "prod2"),)).start()
     util.wait_for(lambda: path.exists() and
-                  query(path, "SELECT count(*) FROM profile") >= 6 * BATCH + 5,
+                  store_query(path, "SELECT count(*) FROM profile") >= 6 * BATCH + 5,
                   timeout=60, what="six batches and more in the store")
     kill_daemon(m)
     # the call the daemon had in flight is answered (and counted) all the same
@@ -143,7 +115,7 @@ def test_a_crash_inside_a_bulk_batch_resumes_and_completes(keyring, make_fake, m
                   SLOW - fake.control("GET", "faults")["pending"],
                   timeout=10, what="the fake to answer the calls it received")
     fake.clear_faults()
-    assert query(path, "PRAGMA integrity_check") == "ok"
+    assert store_query(path, "PRAGMA integrity_check") == "ok"
     pages, resumes = remaining_cost(path, batch_times)
     fake.reset_counters()
     m = mount(*OPTS, name="again")
