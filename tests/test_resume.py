@@ -82,33 +82,42 @@ def test_partitions_resume_inside_their_range(keyring, make_fake, mount):
 
 
 SLOW = 10000
+AFTER = "SELECT value FROM state WHERE key = 'part.0.after'"
 
 
-def remaining_cost(path, batch_times):
-    """(pages, resumes) to finish from the resume point the store holds: a
-    batch being read by id is read again from its start."""
-    phase = store_query(path, "SELECT value FROM state WHERE key = 'part.0.phase'")
-    at = store_query(path, "SELECT value FROM state WHERE key = 'part.0.resume'")
-    later = sum(1 for t in batch_times if t > at)
+def remaining_cost(path, fake):
+    """(pages, resumes) to finish from the resume point the store holds.
+    Every committed page leaves a batch being read by id (phase 2): the
+    page by time that shows a batch (no id yet: the batch by id from its
+    start), or one of the batch's pages by id (the rest of it by id)."""
+    def state(key):
+        return store_query(path, f"SELECT value FROM state WHERE key = 'part.0.{key}'")
+
+    assert state("phase") == 2
+    at, pos = state("resume"), state("after")
+    batch = sorted(p["id"] for p in fake.profiles("prod2") if p["modifiedTime"] == at)
+    if pos:
+        after = store_query(path, f"SELECT id FROM profile WHERE rowid = {pos}")
+        batch = [pid for pid in batch if pid > after]
+    rest = math.ceil(len(batch) / PAGE)
+    later = len({p["modifiedTime"] for p in fake.profiles("prod2") if p["modifiedTime"] > at})
     pages, resumes = expired_cost(later)
-    # every committed page leaves a batch being read by id (phase 2): the
-    # page by time that shows a batch, or one of the batch's by id
-    assert phase == 2
-    return pages + by_id_pages(), resumes + by_id_pages() - 1
+    return pages + max(1, rest), resumes + max(0, rest - 1)
 
 
 def test_a_crash_inside_a_bulk_batch_resumes_and_completes(keyring, make_fake, mount):
     fake = bulk_fake(make_fake, keyring, cursor_lifetime=0)
-    batch_times = sorted({p["modifiedTime"] for p in fake.profiles("prod2")})
     # every call waits 0.1 s at the fake: the kill lands mid-listing
     fake.fault("latency", SLOW, env="prod2", seconds=0.1)
     m = mount(*OPTS)
     path = store_path(keyring)
     threading.Thread(target=errno_of, daemon=True,
                      args=(lambda: os.listdir(m.path / "prod2"),)).start()
+    # killed after six batches, inside a batch being read by id
     util.wait_for(lambda: path.exists() and
-                  store_query(path, "SELECT count(*) FROM profile") >= 6 * BATCH + 5,
-                  timeout=60, what="six batches and more in the store")
+                  store_query(path, "SELECT count(*) FROM profile") >= 6 * BATCH + 5 and
+                  store_query(path, AFTER) > 0,
+                  timeout=60, what="six batches and an id to resume after in the store")
     kill_daemon(m)
     # the call the daemon had in flight is answered (and counted) all the same
     util.wait_for(lambda: fake.calls("prod2") ==
@@ -116,7 +125,7 @@ def test_a_crash_inside_a_bulk_batch_resumes_and_completes(keyring, make_fake, m
                   timeout=10, what="the fake to answer the calls it received")
     fake.clear_faults()
     assert store_query(path, "PRAGMA integrity_check") == "ok"
-    pages, resumes = remaining_cost(path, batch_times)
+    pages, resumes = remaining_cost(path, fake)
     fake.reset_counters()
     m = mount(*OPTS, name="again")
     wait_complete(keyring, m)

@@ -36,8 +36,7 @@ struct page_job {
 	struct listing *l;
 	cJSON *root;
 	const cJSON *results;
-	enum resume_phase phase;	/* the listing resumes here once */
-	int64_t resume_ms;		/* the page is stored */
+	struct resume at;	/* the listing resumes here once it is stored */
 	GThread *thread;		/* storing it; NULL when none */
 	int res;
 };
@@ -77,8 +76,9 @@ static void store_progress(struct listing *l, const struct page_job *job)
 
 	if (l->part < 0)
 		return;
-	state_part_set(st, l->part, "resume", job->resume_ms);
-	state_part_set(st, l->part, "phase", job->phase);
+	state_part_set(st, l->part, "resume", job->at.ms);
+	state_part_set(st, l->part, "phase", job->at.phase);
+	state_part_set_id(st, l->part, job->at.after);
 	/* the start of the range, for the progress of a single cursor */
 	if (l->part == 0 && l->oldest >= 0 &&
 	    state_get(st, STATE_FULL_OLDEST, -1) < 0)
@@ -119,6 +119,7 @@ static int finish_store(struct listing *l, struct page_job *job)
 	job->thread = NULL;
 	cJSON_Delete(job->root);
 	job->root = NULL;
+	resume_clear(&job->at);
 	if (job->res < 0) {
 		remote_note_error(l->remote, "%s: cannot write the store %s: %s",
 				  remote_env(l->remote), store_path(l->store),
@@ -141,13 +142,13 @@ static int start_store(struct listing *l, struct page_job *job, cJSON *root,
 	job->l = l;
 	job->root = root;
 	job->results = results;
-	job->phase = l->at.phase;
-	job->resume_ms = l->at.ms;
+	resume_set(&job->at, l->at.phase, l->at.ms, l->at.after);
 	job->thread = g_thread_try_new("store", store_page, job, NULL);
 	if (!job->thread) {
 		store_page(job);
 		job->root = NULL;
 		cJSON_Delete(root);
+		resume_clear(&job->at);
 		return job->res < 0 ? -EIO : 0;
 	}
 	return 0;

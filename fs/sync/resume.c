@@ -55,10 +55,9 @@
  * modifiedTime is newer than the newest stored, or equal with an id above
  * x; any other shows at the next full listing, or when read by id.
  *
- * A full listing commits its point's phase and t with every page (state
- * part.K.phase and part.K.resume); the id is not kept (the state holds
- * integers): after a crash inside a tie group the group is read again by id
- * from its start.
+ * A full listing commits its point with every page (state part.K.phase,
+ * part.K.resume and the id, part.K.after), so a crash resumes where an
+ * expired cursor would.
  */
 #include <string.h>
 

@@ -265,20 +265,18 @@ static gpointer part_main(gpointer arg)
 	return NULL;
 }
 
-/*
- * Where partition k resumes, as its last page committed it. The id of a
- * tie group read by id is not kept: such a group is read again from its
- * start (resume.c).
- */
+/* Where partition k resumes, as its last page committed it. */
 static void resume_part(struct store *st, int k, struct resume *at)
 {
 	int64_t phase = state_part_get(st, k, "phase", RESUME_GTE);
+	int64_t ms = state_part_get(st, k, "resume", -1);
+	char after[ITEM_ID_MAX + 1];
 
-	if (phase == RESUME_GT || phase == RESUME_TIES)
-		resume_set(at, (enum resume_phase)phase,
-			   state_part_get(st, k, "resume", -1), NULL);
+	if (phase == RESUME_TIES)
+		resume_set(at, RESUME_TIES, ms,
+			   state_part_get_id(st, k, after) == 0 ? after : NULL);
 	else
-		resume_set(at, RESUME_GTE, state_part_get(st, k, "resume", -1),
+		resume_set(at, phase == RESUME_GT ? RESUME_GT : RESUME_GTE, ms,
 			   NULL);
 }
 
