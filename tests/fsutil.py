@@ -9,6 +9,8 @@ import json
 import math
 import os
 import re
+import signal
+import sqlite3
 import stat
 import subprocess
 import time
@@ -336,3 +338,31 @@ def unmount_busy(m, timeout=30):
         m.kill()
         raise AssertionError(f"fusermount3 -u kept failing: {last}")
     m.finish(timeout)
+
+
+def store_path(keyring, env="prod2"):
+    return Path(keyring.env["XDG_CACHE_HOME"]) / "sprinklrfs" / f"{env}.sqlite"
+
+
+def store_query(path, sql):
+    """One value from the store, read-only, as another process sees it."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute(sql).fetchone()[0]
+    finally:
+        db.close()
+
+
+def wait_complete(keyring, m, env="prod2"):
+    """`sprinklrfs sync --wait` on MOUNT/env; its output."""
+    res = util.run([util.binary(), "sync", "--wait", m.path / env], keyring.env)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def kill_daemon(m):
+    """kill -9 the mount's daemon and detach its mount point."""
+    m.proc.send_signal(signal.SIGKILL)
+    m.proc.wait(timeout=10)
+    m.proc = None
+    util.fusermount_u(m.path, lazy=True)

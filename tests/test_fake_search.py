@@ -8,6 +8,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import pytest  # noqa: E402
+
 from fakesprinklr.fixtures import api, fake  # noqa: E402,F401
 from fakesprinklr.launcher import FakeError  # noqa: E402
 
@@ -73,7 +75,7 @@ def test_modified_time_window(fake, api):
     got_desc = api.search_all({"filter": flt, "sorts": [{"key": "modifiedTime", "order": "DESC"}],
                                "page": {"size": 30}})[0]
     assert set(ids(got_desc)) == set(ids(expected))
-    exact = api.search_all({"filter": leaf("EQUALS", "modifiedTime", str(low)), "page": PAGE})[0]
+    exact = api.search_all({"filter": leaf("EQUALS", "modifiedTime", low), "page": PAGE})[0]
     assert ids(exact) == [p["id"] for p in everything if p["modifiedTime"] == low]
 
 
@@ -96,7 +98,7 @@ def test_list_and_other_filters(fake, api):
         return [c["channelType"] for c in p["profiles"]]
 
     check(leaf("IN", "profileWorkflow.profileLists", 2), lambda p: 2 in lists(p))
-    check(leaf("IN", "profileWorkflow.profileSpaceWorkflows.profileLists", "2691"),
+    check(leaf("IN", "profileWorkflow.profileSpaceWorkflows.profileLists", 2691),
           lambda p: 2691 in space_lists(p))
     check(leaf("NIN", "profileWorkflow.profileLists", 2, 3),
           lambda p: 2 not in lists(p) and 3 not in lists(p))
@@ -269,3 +271,113 @@ def test_page_after_the_end_is_empty(fake, api):
         fake.put_profile("prod2", profile, keep_time=True)
     again = api.next_page(first["cursor"]).json()["data"]
     assert ids(again["results"]) == ids(later[5:10])
+
+
+# --- modes the contract allows -------------------------------------------------
+
+BY_TIME = [{"key": "modifiedTime", "order": "ASC"}]
+BY_ID = [{"key": "id", "order": "ASC"}]
+
+
+def groups_out_of_id_order(results):
+    """How many tie groups of the listing are not in id order."""
+    groups = {}
+    for p in results:
+        groups.setdefault(p["modifiedTime"], []).append(p["id"])
+    return sum(1 for g in groups.values() if g != sorted(g))
+
+
+def test_numeric_values_given_as_strings_are_refused(fake, api):
+    newest = api.search_all({"page": {"size": 1000}})[0][-1]["modifiedTime"]
+    for flt in (leaf("GT", "modifiedTime", str(newest)),
+                leaf("IN", "profileWorkflow.profileLists", "2"),
+                {"type": "OR", "filters": [leaf("EQUALS", "createdTime", "1")]}):
+        reply = api.search({"filter": flt, "page": PAGE})
+        assert reply.status == 400 and "numbers" in reply.json()["errors"][0]["message"]
+    assert api.search({"filter": leaf("GT", "modifiedTime", newest), "page": PAGE}).status == 200
+    fake.configure(numeric_strings=True)
+    assert api.search({"filter": leaf("GT", "modifiedTime", str(newest)), "page": PAGE}).status == 200
+
+
+def test_sort_by_id(fake, api):
+    live = sorted(all_live(fake))
+    results, pages = api.search_all({"sorts": BY_ID, "page": {"size": 40}})
+    assert ids(results) == live and pages == (len(live) + 39) // 40
+    desc = api.search_all({"sorts": [{"key": "id", "order": "DESC"}], "page": {"size": 40}})[0]
+    assert ids(desc) == live[::-1]
+    after = {"type": "AND", "filters": [leaf("GT", "id", live[100])]}
+    assert ids(api.search_all({"filter": after, "sorts": BY_ID, "page": PAGE})[0]) == live[101:]
+
+
+def test_ties_in_hash_order(fake, api):
+    by_id = api.search_all({"sorts": BY_TIME, "page": {"size": 1000}})[0]
+    fake.configure(tie_order="hash")
+    hashed, _ = api.search_all({"sorts": BY_TIME, "page": {"size": 3}})
+    assert sorted(ids(hashed)) == sorted(ids(by_id)) and len(set(ids(hashed))) == len(by_id)
+    times = [p["modifiedTime"] for p in hashed]
+    assert times == sorted(times)
+    assert groups_out_of_id_order(by_id) == 0 and groups_out_of_id_order(hashed) > 0
+    again = api.search_all({"sorts": BY_TIME, "page": {"size": 7}})[0]
+    assert ids(again) == ids(hashed), "the order is stable between searches"
+    desc = api.search_all({"sorts": [{"key": "modifiedTime", "order": "DESC"}],
+                           "page": {"size": 5}})[0]
+    assert ids(desc) == ids(hashed)[::-1]
+
+
+def test_a_bulk_batch_of_several_pages_shares_one_time(fake, api):
+    fake.configure(tie_order="hash")
+    batch = fake.touch("prod2", count=25)
+    when = fake.profile("prod2", batch[0])["modifiedTime"]
+    flt = leaf("EQUALS", "modifiedTime", when)
+    results, pages = api.search_all({"filter": flt, "sorts": BY_TIME, "page": {"size": 10}})
+    assert sorted(ids(results)) == sorted(batch) and pages == 3
+    assert ids(results) != sorted(batch)
+    by_id, _ = api.search_all({"filter": flt, "sorts": BY_ID, "page": {"size": 10}})
+    assert ids(by_id) == sorted(batch)
+    rest = {"type": "AND", "filters": [flt, leaf("GT", "id", sorted(batch)[12])]}
+    assert ids(api.search_all({"filter": rest, "sorts": BY_ID, "page": PAGE})[0]) == sorted(batch)[13:]
+
+
+def test_one_query_for_the_rest_of_a_batch_and_what_follows(fake, api):
+    fake.configure(tie_order="hash")
+    batch = sorted(fake.touch("prod2", count=25))
+    when = fake.profile("prod2", batch[0])["modifiedTime"]
+    later = fake.touch("prod2", ids=[batch[0]])
+    flt = {"type": "OR", "filters": [
+        {"type": "AND", "filters": [leaf("EQUALS", "modifiedTime", when), leaf("GT", "id", batch[20])]},
+        leaf("GT", "modifiedTime", when)]}
+    results = api.search_all({"filter": flt, "sorts": BY_TIME, "page": {"size": 3}})[0]
+    assert sorted(ids(results[:4])) == batch[21:] and ids(results[4:]) == later
+
+
+def test_short_pages_come_with_a_cursor(fake, api):
+    count = len(all_live(fake))
+    fake.configure(short_pages=True)
+    results, pages = api.search_all({"page": {"size": 20}})
+    assert len(results) == count and len(set(ids(results))) == count
+    assert pages > (count + 19) // 20
+    data = api.search({"page": {"size": 20}}).json()["data"]
+    assert 0 < len(data["results"]) < 20 and data["cursor"]
+
+
+def test_a_full_last_page_may_lead_to_an_empty_one(fake, api):
+    count = len(all_live(fake))
+    fake.configure(empty_last_page=True)
+    results, pages = api.search_all({"page": {"size": count}})
+    assert len(results) == count and pages == 2
+    last = api.search({"page": {"size": count}}).json()["data"]
+    assert api.next_page(last["cursor"]).json()["data"] == {"results": []}
+    results, pages = api.search_all({"page": {"size": count + 1}})
+    assert len(results) == count and pages == 1
+
+
+def test_expired_cursor_with_another_4xx(fake, api):
+    for status in (404, 410):
+        fake.configure(cursor_lifetime=0, cursor_expired_status=status)
+        cursor = api.search({"page": {"size": 10}}).json()["data"]["cursor"]
+        reply = api.next_page(cursor)
+        assert reply.status == status and reply.json()["errors"][0]["message"] == "cursor expired"
+    assert api.next_page("id=0123456789abcdef01234567").status == 400
+    for bad in (399, 500, "x"):
+        with pytest.raises(FakeError):
+            fake.configure(cursor_expired_status=bad)

@@ -157,6 +157,25 @@ def test_a_repeating_cursor_stops_the_listing(mounted):
     lists_again(fake, m, 250)
 
 
+def test_restarts_that_do_not_move_stop_the_listing(mounted):
+    """Every search answers the same tie group and every cursor is refused:
+    a restart from where the previous one started stops the listing."""
+    fake, m = mounted("-o", "page_size=10", profiles=50)
+    m.expect_log(r"cursor loop|\bprod2\b")
+    same = [dict(p, modifiedTime=1700000000000) for p in by_time(fake)[:10]]
+    fake.fault("status", FOREVER, env="prod2", endpoint="search", status=200,
+               body=page(same, cursor="id=0123456789abcdef01234567"))
+    fake.fault("status", FOREVER, env="prod2", endpoint="search-next", status=410)
+    errno_of(lambda: os.stat(m.path / "prod2"))
+    fake.reset_counters()
+    assert errno_of(lambda: os.stat(m.path / "prod2" / "profiles")) == errno.EIO
+    fsutil.wait_log(m, r"cursor loop")
+    # by time, then the group by id twice: the second ends where the first did
+    assert api_calls(fake, endpoint="search") == 3
+    assert api_calls(fake, endpoint="search-next", status=410) == 3
+    lists_again(fake, m, 50)
+
+
 def test_a_body_over_max_body_is_eio(mounted):
     fake, m = mounted("-o", "max_body=100000,page_size=10", profiles=50)
     m.expect_log(r"\bprod2\b")

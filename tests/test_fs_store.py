@@ -7,7 +7,6 @@ Every environment has an SQLite store under $XDG_CACHE_HOME/sprinklrfs (or
 import errno
 import os
 import re
-import signal
 import sqlite3
 import stat
 import subprocess
@@ -19,38 +18,20 @@ import pytest
 
 import fsutil
 import util
-from fsutil import api_calls, errno_of, pages, read
-
-
-def store_path(keyring, env="prod2"):
-    return Path(keyring.env["XDG_CACHE_HOME"]) / "sprinklrfs" / f"{env}.sqlite"
+from fsutil import (api_calls, errno_of, kill_daemon, pages, read, store_path,
+                    store_query, wait_complete)
 
 
 def listing(fake):
     return api_calls(fake, endpoint=("search", "search-next"))
 
 
-def wait_complete(keyring, m, env="prod2"):
-    res = util.run([util.binary(), "sync", "--wait", m.path / env], keyring.env)
-    assert res.returncode == 0, res.stderr
-    return res.stdout
-
-
-def query(path, sql):
-    """One value from the store, read-only, as another process sees it."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return db.execute(sql).fetchone()[0]
-    finally:
-        db.close()
-
-
 def integrity(path):
-    return query(path, "PRAGMA integrity_check")
+    return store_query(path, "PRAGMA integrity_check")
 
 
 def count_profiles(path):
-    return query(path, "SELECT count(*) FROM profile")
+    return store_query(path, "SELECT count(*) FROM profile")
 
 
 def test_store_is_private_and_where_documented(mounted, keyring):
@@ -102,13 +83,6 @@ def test_documents_older_than_doc_ttl_are_fetched_again_after_a_remount(mounted,
     fsutil.enter(fake, m)
     assert read(m.path / "prod2" / "me.json") == me
     assert fsutil.calls_by_endpoint(fake) == {"me": 1}
-
-
-def kill_daemon(m):
-    m.proc.send_signal(signal.SIGKILL)
-    m.proc.wait(timeout=10)
-    m.proc = None
-    util.fusermount_u(m.path, lazy=True)
 
 
 def test_kill_9_during_the_first_listing_loses_at_most_a_page(mounted, keyring, mount):

@@ -222,6 +222,20 @@ int store_id_at(struct store *st, uint64_t pos, char *id)
 	return res == 0 && !id[0] ? -EUCLEAN : res;
 }
 
+static const char SQL_LAST_AT[] =
+	"SELECT max(id) FROM profile WHERE modified = ?1";
+
+/* The greatest id (bytewise) of the profiles with this modifiedTime, into
+ * id[ITEM_ID_MAX + 1]; -ENOENT when there is none. */
+int store_last_id_at(struct store *st, int64_t modified_ms, char *id)
+{
+	int res;
+
+	id[0] = '\0';
+	res = conn_read_row(st, SQL_LAST_AT, NULL, modified_ms, take_id, id);
+	return res == 0 && !id[0] ? -ENOENT : res;
+}
+
 /* --- single values -------------------------------------------------------- */
 
 static void take_int(sqlite3_stmt *stmt, void *arg)

@@ -1,12 +1,13 @@
 /*
  * listing.c - the search API's cursors into the store.
  *
- * Ordering and resumption: searches sort by modifiedTime ascending. A cursor
- * that expires (400 on the next page) restarts the search with
- * modifiedTime >= the last one seen, never from the beginning; profiles with
- * that same time are fetched again and stored identically. The same point is
- * committed with every page (state "part.K.resume"), so a listing cut short
- * by a crash or an unmount resumes there.
+ * Ordering and resumption: searches sort by modifiedTime ascending, and a
+ * tie group read again after a restart sorts by id (resume.c says why).
+ * A cursor that expires (a 4xx on the next page: 400 is documented, 404 and
+ * 410 are seen) restarts the search from the resume point, never from the
+ * beginning. The point's phase and time are committed with every page
+ * (state "part.K.phase", "part.K.resume"), so a listing cut short by a
+ * crash or an unmount resumes there.
  *
  * A listing may run in several threads at once (partitions): each has its
  * own struct listing; the store serialises their batches.
@@ -28,57 +29,14 @@
 #include "fs/sync/state.h"
 
 #define SEARCH_PATH "/api/v2/search/PROFILE"
-#define MAX_RESTARTS 5
 #define MAX_STALE_PAGES 3
-
-static void add_bound(cJSON *filters, const char *type, int64_t value)
-{
-	cJSON *leaf = cJSON_CreateObject();
-	cJSON *values;
-
-	cJSON_AddItemToArray(filters, leaf);
-	cJSON_AddStringToObject(leaf, "type", type);
-	cJSON_AddStringToObject(leaf, "key", "modifiedTime");
-	values = cJSON_AddArrayToObject(leaf, "values");
-	cJSON_AddItemToArray(values, cJSON_CreateNumber((double)value));
-}
-
-/* {"filter": since <= modifiedTime < until, "sorts", "page"} */
-static char *search_body(int page_size, int64_t since, int64_t until)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON *filter, *filters, *sort, *page;
-	char *text;
-
-	if (!root)
-		return NULL;
-	if (since >= 0 || until >= 0) {
-		filter = cJSON_AddObjectToObject(root, "filter");
-		cJSON_AddStringToObject(filter, "type", "AND");
-		filters = cJSON_AddArrayToObject(filter, "filters");
-		if (since >= 0)
-			add_bound(filters, "GTE", since);
-		if (until >= 0)
-			add_bound(filters, "LT", until);
-	}
-	sort = cJSON_CreateObject();
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "sorts"), sort);
-	cJSON_AddStringToObject(sort, "key", "modifiedTime");
-	cJSON_AddStringToObject(sort, "order", "ASC");
-	page = cJSON_AddObjectToObject(root, "page");
-	cJSON_AddNumberToObject(page, "start", 0);
-	cJSON_AddNumberToObject(page, "size", page_size);
-	text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	return text;
-}
 
 /* One page on its way to the store, while the next one is fetched. */
 struct page_job {
 	struct listing *l;
 	cJSON *root;
 	const cJSON *results;
-	int64_t resume_ms;	/* the listing resumes here once it is stored */
+	struct resume at;	/* the listing resumes here once it is stored */
 	GThread *thread;		/* storing it; NULL when none */
 	int res;
 };
@@ -107,13 +65,20 @@ static void put_profile(struct listing *l, const cJSON *profile,
 					  id->valuestring);
 }
 
-/* With a batch open: where to resume, the range's start, the newest time. */
-static void store_progress(struct listing *l, int64_t resume_ms)
+/*
+ * With a batch open: where to resume, the range's start, the newest time.
+ * An incremental sync (no partition) leaves the newest time to its caller:
+ * stored only once complete, it is where the next one starts.
+ */
+static void store_progress(struct listing *l, const struct page_job *job)
 {
 	struct store *st = l->store;
 
-	if (l->part >= 0)
-		state_part_set(st, l->part, "resume", resume_ms);
+	if (l->part < 0)
+		return;
+	state_part_set(st, l->part, "resume", job->at.ms);
+	state_part_set(st, l->part, "phase", job->at.phase);
+	state_part_set_id(st, l->part, job->at.after);
 	/* the start of the range, for the progress of a single cursor */
 	if (l->part == 0 && l->oldest >= 0 &&
 	    state_get(st, STATE_FULL_OLDEST, -1) < 0)
@@ -135,7 +100,7 @@ static gpointer store_page(gpointer arg)
 		return NULL;
 	cJSON_ArrayForEach(profile, job->results)
 		put_profile(l, profile, &skipped);
-	store_progress(l, job->resume_ms);
+	store_progress(l, job);
 	job->res = store_commit(l->store);
 	if (skipped)
 		log_warn("%s: skipping %zu profile(s) whose id cannot be a file "
@@ -154,6 +119,7 @@ static int finish_store(struct listing *l, struct page_job *job)
 	job->thread = NULL;
 	cJSON_Delete(job->root);
 	job->root = NULL;
+	resume_clear(&job->at);
 	if (job->res < 0) {
 		remote_note_error(l->remote, "%s: cannot write the store %s: %s",
 				  remote_env(l->remote), store_path(l->store),
@@ -176,29 +142,16 @@ static int start_store(struct listing *l, struct page_job *job, cJSON *root,
 	job->l = l;
 	job->root = root;
 	job->results = results;
-	job->resume_ms = l->resume_ms;
+	resume_set(&job->at, l->at.phase, l->at.ms, l->at.after);
 	job->thread = g_thread_try_new("store", store_page, job, NULL);
 	if (!job->thread) {
 		store_page(job);
 		job->root = NULL;
 		cJSON_Delete(root);
+		resume_clear(&job->at);
 		return job->res < 0 ? -EIO : 0;
 	}
 	return 0;
-}
-
-/* The page's newest modifiedTime moves the resume point. */
-static void note_times(struct listing *l, const cJSON *results)
-{
-	const cJSON *profile, *mt;
-	int64_t t;
-
-	cJSON_ArrayForEach(profile, results) {
-		mt = cJSON_GetObjectItemCaseSensitive(profile, "modifiedTime");
-		if (cJSON_IsNumber(mt) && render_int64(mt, &t) &&
-		    t > l->resume_ms)
-			l->resume_ms = t;
-	}
 }
 
 /* A hash of the page's ids: the same page again hashes the same. */
@@ -265,7 +218,7 @@ static int take_page(struct listing *l, struct api_reply *reply,
 		cJSON_Delete(root);
 		return res;
 	}
-	note_times(l, results);
+	resume_advance(&l->at, l->by_id, results);
 	return start_store(l, job, root, results);
 }
 
@@ -278,17 +231,18 @@ static struct pacer_wait wait_of(const struct listing *l)
 	return w;
 }
 
-/* One search request asking for `size` profiles; reply as first_page's. */
-static int search(struct listing *l, int size, int64_t since,
-		  struct api_reply *reply)
+/* One search for the rest (resume.h) asking for `size` profiles; reply as
+ * first_page's. */
+static int search(struct listing *l, int size, struct api_reply *reply)
 {
-	char *body = search_body(size, since, l->to);
+	char *body = resume_query(&l->at, l->to, size);
 	struct pacer_wait wait = wait_of(l);
 	int res;
 
 	memset(reply, 0, sizeof(*reply));
 	if (!body)
 		return -ENOMEM;
+	l->by_id = resume_by_id(&l->at);
 	res = remote_try(l->remote, &wait, "search", "POST", SEARCH_PATH, body,
 			 reply);
 	free(body);
@@ -305,18 +259,17 @@ static int search_failed(struct listing *l, int res,
 }
 
 /*
- * The first page of a search, at the environment's page size; a 400 under
- * page_size=auto asks again for fewer (pagesize.h). reply is set whatever
- * happens: the caller frees it.
+ * The first page of a search for the rest, at the environment's page size;
+ * a 400 under page_size=auto asks again for fewer (pagesize.h). reply is
+ * set whatever happens: the caller frees it.
  */
-static int first_page(struct listing *l, int64_t since,
-		      struct api_reply *reply)
+static int first_page(struct listing *l, struct api_reply *reply)
 {
 	int asked = pagesize_get(l->page_size, NULL), size = asked, smaller;
 	int res;
 
 	for (;;) {
-		res = search(l, size, since, reply);
+		res = search(l, size, reply);
 		if (res == 0) {
 			pagesize_accepted(l->page_size, size);
 			if (size != asked)
@@ -335,7 +288,18 @@ static int first_page(struct listing *l, int64_t since,
 	return search_failed(l, res, reply);
 }
 
-/* An expired cursor is expected (400): the listing resumes. reply is set
+/*
+ * Whether a next page's status says its cursor is gone: any 4xx but those
+ * of the gateway (a token, a key, the rate), which a new search would get
+ * too.
+ */
+static bool cursor_gone(long status)
+{
+	return status >= 400 && status < 500 && status != 401 &&
+	       status != 403 && status != 421 && status != 429;
+}
+
+/* An expired cursor is expected: the listing resumes. reply is set
  * whatever happens: the caller frees it. */
 static int next_page(struct listing *l, struct api_reply *reply)
 {
@@ -352,9 +316,52 @@ static int next_page(struct listing *l, struct api_reply *reply)
 	res = remote_try(l->remote, &wait, "search-next", "GET", path, NULL,
 			 reply);
 	g_free(path);
-	if (res < 0 && res != -ENOENT && reply->status != 400)
+	if (res < 0 && !cursor_gone(reply->status))
 		remote_failed(l->remote, "search-next", "GET", res, reply);
 	return res;
+}
+
+/*
+ * After a next page failed with res: restarts the search from the resume
+ * point when the cursor is gone. A restart from the same point as the
+ * previous one means the server does not let the listing move: it stops.
+ */
+static int restart(struct listing *l, int res, struct api_reply *reply)
+{
+	if (!cursor_gone(reply->status))
+		return res;
+	api_reply_free(reply);
+	g_free(l->cursor);
+	l->cursor = NULL;
+	if (resume_same(&l->restarted, &l->at)) {
+		remote_note_error(l->remote, "%s: the search API's cursor loop:"
+				  " restarts that do not move; listing "
+				  "stopped", remote_env(l->remote));
+		l->distrust = true;
+		return -EIO;
+	}
+	resume_set(&l->restarted, l->at.phase, l->at.ms, l->at.after);
+	log_debug("%s: search cursor gone (%ld); resuming from modifiedTime "
+		  "%lld", remote_env(l->remote), reply->status,
+		  (long long)l->at.ms);
+	return first_page(l, reply);
+}
+
+/*
+ * The next page: the cursor's, or when a tie group read by id is complete,
+ * the first of the search for what follows it.
+ */
+static int next(struct listing *l, struct api_reply *reply)
+{
+	if (l->cursor)
+		return next_page(l, reply);
+	resume_set(&l->at, RESUME_GT, l->at.ms, NULL);
+	return first_page(l, reply);
+}
+
+static bool more(const struct listing *l)
+{
+	return l->cursor || l->by_id;
 }
 
 /*
@@ -365,38 +372,32 @@ int listing_run(struct listing *l)
 {
 	struct page_job job = { .thread = NULL };
 	struct api_reply reply;
-	int restarts = 0;
 	int res, stored;
 
-	if (l->resume_ms < l->from)
-		l->resume_ms = l->from;
-	res = first_page(l, l->resume_ms, &reply);
+	if (l->at.ms < l->from)
+		resume_set(&l->at, RESUME_GTE, l->from, NULL);
+	l->restarted.phase = RESUME_AFTER;
+	l->restarted.ms = -2;	/* no restart yet */
+	res = first_page(l, &reply);
 	for (;;) {
+		if (res < 0 && l->cursor)
+			res = restart(l, res, &reply);
 		if (res == 0)
 			res = take_page(l, &reply, &job);
-		else if (reply.status == 400 && l->cursor &&
-			 restarts++ < MAX_RESTARTS) {
-			log_info("%s: search cursor expired; resuming from "
-				 "modifiedTime %lld", remote_env(l->remote),
-				 (long long)l->resume_ms);
-			api_reply_free(&reply);
-			g_free(l->cursor);
-			l->cursor = NULL;
-			res = first_page(l, l->resume_ms, &reply);
-			continue;
-		}
 		api_reply_free(&reply);
-		if (res < 0 || !l->cursor)
+		if (res < 0 || !more(l))
 			break;
 		if (l->stopping && l->stopping(l->arg)) {
 			res = -ECANCELED;
 			break;
 		}
-		res = next_page(l, &reply);
+		res = next(l, &reply);
 	}
 	stored = finish_store(l, &job);
 	g_free(l->cursor);
 	l->cursor = NULL;
+	resume_clear(&l->at);
+	resume_clear(&l->restarted);
 	return res < 0 ? res : stored;
 }
 
@@ -412,6 +413,7 @@ int listing_probe(const struct listing *like, int64_t *oldest_ms)
 	struct listing l = { .remote = like->remote,
 			     .page_size = like->page_size, .part = -1,
 			     .from = -1, .to = -1,
+			     .at = { RESUME_GTE, -1, NULL },
 			     .background = like->background,
 			     .stopping = like->stopping, .arg = like->arg };
 	const cJSON *results, *mt;
@@ -422,11 +424,11 @@ int listing_probe(const struct listing *like, int64_t *oldest_ms)
 
 	pagesize_get(l.page_size, &known);
 	if (known) {
-		res = search(&l, 1, -1, &reply);
+		res = search(&l, 1, &reply);
 		if (res < 0)
 			search_failed(&l, res, &reply);
 	} else {
-		res = first_page(&l, -1, &reply);
+		res = first_page(&l, &reply);
 	}
 	if (res < 0)
 		goto out_free;

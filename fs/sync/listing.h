@@ -4,10 +4,11 @@
  * A listing asks for the profiles with from <= modifiedTime < to (either
  * bound may be absent), sorted by modifiedTime, and follows the cursors to
  * the last page. Each page is one batch in the store together with where the
- * listing would resume: a crash loses at most the page in flight. A cursor
- * that expires restarts the search from the last modifiedTime seen. The
- * first page of a search asks for the environment's page size, and a 400
- * to it may make that smaller (pagesize.h).
+ * listing would resume (resume.h): a crash loses at most the page in flight.
+ * A cursor that expires (any 4xx but the gateway's) restarts the search
+ * from the resume point, which every page moves. The first page of a
+ * search asks for the environment's page size, and a 400 to it may make
+ * that smaller (pagesize.h).
  *
  * The caller fills in the first part of struct listing; stopping() is
  * asked between pages and while a call waits for quota (true: the listing
@@ -26,6 +27,7 @@
 #include "fs/sync/hooks.h"
 #include "fs/sync/pagesize.h"
 #include "fs/sync/remote.h"
+#include "fs/sync/resume.h"
 
 struct listing {
 	struct remote *remote;
@@ -40,7 +42,8 @@ struct listing {
 	int part;		/* partition of a full listing; -1: incremental */
 	int64_t from;		/* modifiedTime >= from; -1: no bound */
 	int64_t to;		/* modifiedTime < to; -1: no bound */
-	int64_t resume_ms;	/* where the search (re)starts; -1: from */
+	struct resume at;	/* where the search (re)starts; freed by
+				   listing_run */
 	bool quiet;		/* a first listing: nothing cached to invalidate */
 	/* results */
 	int64_t newest;		/* newest modifiedTime seen */
@@ -51,6 +54,8 @@ struct listing {
 	/* private */
 	uint64_t page_hash;
 	int stale_pages;
+	bool by_id;		/* the search in flight is sorted by id */
+	struct resume restarted;	/* the last restart's point */
 	char *cursor;		/* the next page's, NULL on the last */
 };
 

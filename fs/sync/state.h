@@ -23,11 +23,15 @@
 #define STATE_KEY_MAX 32
 
 int64_t state_get(struct store *st, const char *key, int64_t dflt);
-/* "part.K.WHAT": where partition K of a full listing is */
+/* "part.K.WHAT": where partition K of a full listing is: its range (from,
+ * to), its resume point (resume: a time, phase: enum resume_phase, after:
+ * an id, see state_part_set_id), done */
 void state_part_key(char key[STATE_KEY_MAX], int part, const char *what);
 int64_t state_part_get(struct store *st, int part, const char *what,
 		       int64_t dflt);
 int state_part_set(struct store *st, int part, const char *what,
 		   int64_t value);
+int state_part_set_id(struct store *st, int part, const char *id);
+int state_part_get_id(struct store *st, int part, char *id);
 
 #endif

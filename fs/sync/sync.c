@@ -291,6 +291,7 @@ static int begin_listing(struct sync *s)
 		state_part_set(st, k, "to", k == parts - 1 ? -1 :
 			       oldest + (start - oldest) * (k + 1) / parts);
 		state_part_set(st, k, "resume", -1);
+		state_part_set(st, k, "phase", RESUME_GTE);
 		state_part_set(st, k, "done", 0);
 	}
 	return store_commit(st);
@@ -301,12 +302,29 @@ static gpointer part_main(gpointer arg)
 	struct part *p = arg;
 
 	p->res = listing_run(&p->l);
-	if (p->res == 0)
+	if (p->res == 0) {
 		p->res = state_part_set(p->l.store, p->l.part, "done", 1);
-	else if (p->l.distrust)
+	} else if (p->l.distrust) {
 		/* the next attempt lists this part from its start again */
 		state_part_set(p->l.store, p->l.part, "resume", -1);
+		state_part_set(p->l.store, p->l.part, "phase", RESUME_GTE);
+	}
 	return NULL;
+}
+
+/* Where partition k resumes, as its last page committed it. */
+static void resume_part(struct store *st, int k, struct resume *at)
+{
+	int64_t phase = state_part_get(st, k, "phase", RESUME_GTE);
+	int64_t ms = state_part_get(st, k, "resume", -1);
+	char after[ITEM_ID_MAX + 1];
+
+	if (phase == RESUME_TIES)
+		resume_set(at, RESUME_TIES, ms,
+			   state_part_get_id(st, k, after) == 0 ? after : NULL);
+	else
+		resume_set(at, phase == RESUME_GT ? RESUME_GT : RESUME_GTE, ms,
+			   NULL);
 }
 
 static void part_setup(struct sync *s, struct part *p, int k, int64_t pass,
@@ -320,7 +338,7 @@ static void part_setup(struct sync *s, struct part *p, int k, int64_t pass,
 	p->l.quiet = quiet;
 	p->l.from = state_part_get(s->store, k, "from", -1);
 	p->l.to = state_part_get(s->store, k, "to", -1);
-	p->l.resume_ms = state_part_get(s->store, k, "resume", -1);
+	resume_part(s->store, k, &p->l.at);
 	p->res = state_part_get(s->store, k, "done", 0) ? 1 : 0;
 }
 
@@ -520,8 +538,16 @@ static int wait_run(struct sync *s, const unsigned long *runs,
 
 /* --- incremental syncs ----------------------------------------------------- */
 
+/*
+ * What changed since the newest time stored: the profiles above it, and at
+ * it those with an id above the largest stored there (resume.c: one call
+ * when nothing changed, however large the batch at that time). The newest
+ * time moves only once the whole search is in: a sync cut short is asked
+ * again from the same point.
+ */
 static int run_incremental(struct sync *s, int64_t since)
 {
+	char last[ITEM_ID_MAX + 1];
 	struct listing l;
 	int res;
 
@@ -529,10 +555,13 @@ static int run_incremental(struct sync *s, int64_t since)
 	l.part = -1;
 	l.from = since;
 	l.to = -1;
-	l.resume_ms = since;
+	resume_set(&l.at, RESUME_AFTER, since,
+		   store_last_id_at(s->store, since, last) == 0 ? last : NULL);
 	l.newest = since;
 	l.pass = (uint64_t)state_get(s->store, STATE_PASS, 0);
 	res = listing_run(&l);
+	if (res == 0 && l.newest > state_get(s->store, STATE_NEWEST, -1))
+		res = store_state_set(s->store, STATE_NEWEST, l.newest);
 	if (res == 0 && l.changed)
 		profiles_changed(s);
 	return res;

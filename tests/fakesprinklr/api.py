@@ -70,8 +70,10 @@ def search_first(app, state, req, arg):
     except (UnicodeDecodeError, ValueError):
         return v2_error(400, "request body is not valid JSON")
     try:
-        query, start, size = search.parse_request(body, app.config.max_page_size,
-                                                  app.config.max_page_size_answer)
+        config = app.config
+        query, start, size = search.parse_request(body, config.max_page_size,
+                                                  config.max_page_size_answer,
+                                                  config.tie_order, config.numeric_strings)
     except search.SearchError as err:
         return v2_error(400, str(err))
     return _page(app, state, query, query.start_key(), start, size)
@@ -83,13 +85,17 @@ def search_next(app, state, req, arg):
         return v2_error(400, "missing cursor id")
     try:
         query, key, size = app.cursors.resolve(state.env.name, token)
+    except search.CursorExpired as err:
+        return v2_error(app.config.cursor_expired_status, str(err))
     except search.SearchError as err:
         return v2_error(400, str(err))
     return _page(app, state, query, key, 0, size)
 
 
 def _page(app, state, query, key, skip, size):
-    results, last, more = search.run_page(state.store, query, key, skip, size)
+    config = app.config
+    results, last, more = search.run_page(state.store, query, key, skip, size,
+                                          config.short_pages, config.empty_last_page)
     data = {"results": results}
     if more:
         token = app.cursors.issue(state.env.name, query, last, size, app.config.cursor_lifetime)

@@ -10,10 +10,12 @@ TUNABLES = {
     "rate_limit_answer": str,
     "latency": float, "max_page_size": int, "max_page_size_answer": str,
     "expires_in_string": bool,
+    "tie_order": str, "short_pages": bool, "empty_last_page": bool,
+    "cursor_expired_status": int, "numeric_strings": bool,
 }
-# The values a str setting takes: how a limit is answered.
+# The values a str setting takes.
 CHOICES = {"rate_limit_answer": ("alternate", "403", "429"),
-           "max_page_size_answer": ("400", "cap")}
+           "max_page_size_answer": ("400", "cap"), "tie_order": ("id", "hash")}
 
 
 class ConfigError(ValueError):
@@ -58,6 +60,11 @@ class Config:
         self.max_page_size = 1000
         self.max_page_size_answer = "400"
         self.expires_in_string = False
+        self.tie_order = "id"            # ties in modifiedTime: by id, or "hash"
+        self.short_pages = False         # every page shorter than asked
+        self.empty_last_page = False     # a full last page still has a cursor
+        self.cursor_expired_status = 400
+        self.numeric_strings = False     # accept "123" for a numeric key
         self.lock = threading.Lock()
         self.update(values)
 
@@ -93,4 +100,6 @@ def _convert(name, value):
         raise ConfigError("rate_window must be positive")
     if name == "max_page_size" and value < 1:
         raise ConfigError("max_page_size must be at least 1")
+    if name == "cursor_expired_status" and not 400 <= value <= 499:
+        raise ConfigError("cursor_expired_status must be a 4xx status")
     return kind(value)

@@ -2,7 +2,8 @@
 
 ``compile_filter`` turns the JSON filter of a search request into a
 predicate over profile dicts, raising FilterError (a 400) for anything the
-service would reject.  ``time_window`` extracts the modifiedTime bounds that
+service would reject: numeric keys take JSON numbers (a numeric string is
+refused unless the ``numeric_strings`` tunable allows it).  ``time_window`` extracts the modifiedTime bounds that
 every match must satisfy, so a search can bisect instead of scanning.
 """
 
@@ -19,7 +20,7 @@ class FilterError(ValueError):
     """A filter the service rejects with 400."""
 
 
-def compile_filter(spec):
+def compile_filter(spec, numeric_strings=False):
     """A predicate profile -> bool for the filter spec (None matches all)."""
     if spec is None:
         return lambda profile: True
@@ -27,17 +28,17 @@ def compile_filter(spec):
         raise FilterError("filter must be an object")
     kind = spec.get("type")
     if kind in GROUPS:
-        return _compile_group(kind, spec)
+        return _compile_group(kind, spec, numeric_strings)
     if kind in LEAVES:
-        return _compile_leaf(kind, spec)
+        return _compile_leaf(kind, spec, numeric_strings)
     raise FilterError("unknown filter type: %r" % (kind,))
 
 
-def _compile_group(kind, spec):
+def _compile_group(kind, spec, numeric_strings):
     subs = spec.get("filters")
     if not isinstance(subs, list) or not subs:
         raise FilterError("%s needs a non-empty filters array" % kind)
-    preds = [compile_filter(s) for s in subs]
+    preds = [compile_filter(s, numeric_strings) for s in subs]
     if kind == "AND":
         return lambda p: all(f(p) for f in preds)
     if kind == "OR":
@@ -45,7 +46,7 @@ def _compile_group(kind, spec):
     return lambda p: not any(f(p) for f in preds)
 
 
-def _compile_leaf(kind, spec):
+def _compile_leaf(kind, spec, numeric_strings):
     key, values = spec.get("key"), spec.get("values")
     if not isinstance(key, str):
         raise FilterError("%s needs a key" % kind)
@@ -53,7 +54,7 @@ def _compile_leaf(kind, spec):
         raise FilterError("%s needs a non-empty values array" % kind)
     extract = _extractor(key)
     numeric = key in NUMERIC_KEYS
-    wanted = [_coerce(v, numeric, key) for v in values]
+    wanted = [_coerce(v, numeric, key, numeric_strings) for v in values]
     test = _leaf_test(kind, wanted, numeric)
     return lambda p: test(extract(p))
 
@@ -73,11 +74,13 @@ def _leaf_test(kind, wanted, numeric):
     return lambda have: any(compare(h) for h in have if isinstance(h, type(bound)))
 
 
-def _coerce(value, numeric, key):
+def _coerce(value, numeric, key, numeric_strings):
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise FilterError("bad value for %s: %r" % (key, value))
     if not numeric:
         return str(value)
+    if isinstance(value, str) and not numeric_strings:
+        raise FilterError("%s needs numbers, got the string %r" % (key, value))
     try:
         return int(value)
     except ValueError:
@@ -134,6 +137,9 @@ def time_window(spec):
             sub_low, sub_high = time_window(sub)
             low, high = max(low, sub_low), min(high, sub_high)
         return low, high
+    if spec.get("type") == "OR" and spec.get("filters"):
+        windows = [time_window(sub) for sub in spec["filters"]]
+        return min(w[0] for w in windows), max(w[1] for w in windows)
     if spec.get("key") != "modifiedTime" or not spec.get("values"):
         return low, high
     value = int(spec["values"][0])

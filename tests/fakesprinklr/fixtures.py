@@ -19,7 +19,9 @@ BASELINE = {"token_lifetime": 3600, "cursor_lifetime": 60, "code_lifetime": 60,
             "rate_per_second": 0, "rate_per_hour": 0, "rate_window": 3600,
             "rate_limit_answer": "alternate",
             "latency": 0, "max_page_size": 1000, "max_page_size_answer": "400",
-            "expires_in_string": False}
+            "expires_in_string": False,
+            "tie_order": "id", "short_pages": False, "empty_last_page": False,
+            "cursor_expired_status": 400, "numeric_strings": False}
 PROFILES = 300
 
 

@@ -19,6 +19,8 @@ import threading
 import time
 from urllib.parse import quote
 
+from fakesprinklr.config import TUNABLES
+
 PYTHON = "/usr/bin/python3"
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_ENVS = [("prod2", "sandbox-key", "sandbox-secret", "http://localhost:8123/sprinklr/callback")]
@@ -26,6 +28,9 @@ OPTIONS = ("token_lifetime", "cursor_lifetime", "code_lifetime", "rate_per_secon
            "rate_per_hour", "rate_window", "rate_limit_answer", "max_page_size",
            "max_page_size_answer", "latency", "seed",
            "expires_in_string")
+# Tunables without a command-line flag are set through the control API once
+# the server is up (and again after a restart).
+RUNTIME_OPTIONS = tuple(name for name in TUNABLES if name not in OPTIONS)
 START_TIMEOUT = 20.0
 
 
@@ -41,7 +46,7 @@ class Fake:
     """One fake server process and a control client for it."""
 
     def __init__(self, workdir, envs=None, profiles=1000, tls=True, host="127.0.0.1", **options):
-        unknown = set(options) - set(OPTIONS)
+        unknown = set(options) - set(OPTIONS) - set(RUNTIME_OPTIONS)
         if unknown:
             raise TypeError("unknown Fake options: %s" % ", ".join(sorted(unknown)))
         self.workdir = os.path.abspath(str(workdir))
@@ -68,6 +73,8 @@ class Fake:
         for env in self.envs:
             argv += ["--env", ":".join(env)]
         for name, value in self.options.items():
+            if name in RUNTIME_OPTIONS:
+                continue
             flag = "--" + name.replace("_", "-")
             if name == "expires_in_string":
                 argv += [flag] if value else []
@@ -87,6 +94,9 @@ class Fake:
                                          stdin=subprocess.DEVNULL, env=env, cwd=self.workdir)
         info = self._wait_ready(ready)
         self.url, self.port, self.ca_file = info["url"], info["port"], info["ca_file"]
+        runtime = {k: v for k, v in self.options.items() if k in RUNTIME_OPTIONS}
+        if runtime:
+            self.configure(**runtime)
         return self
 
     def _wait_ready(self, ready):
