@@ -2,6 +2,7 @@
 that enforces them never has to throttle a mount, and a mount that is
 throttled anyway waits and retries within its bounds."""
 import errno
+import os
 import re
 import subprocess
 import time
@@ -95,3 +96,18 @@ def test_throttled_beyond_the_bounds_is_eagain(mounted):
     fake.clear_faults()
     util.wait_for(lambda: errno_of(lambda: read(m.path / "prod2" / "me.json")) is None,
                   timeout=10, what="me.json once the limit is gone")
+
+
+def test_an_unknown_profile_throttled_beyond_the_bounds_is_eagain(mounted):
+    """Not EIO: nothing failed but the quota, and a retry later works."""
+    fake, m = mounted("-o", "retries=1,read_timeout=5", profiles=20)
+    m.expect_log(r"prod2: GET profile failed: rate limited")
+    fsutil.enter(fake, m)
+    fake.fault("status", FOREVER, env="prod2", endpoint="profile", status=429,
+               headers={"Retry-After": "1"}, body="Too Many Requests")
+    path = m.path / "prod2" / "profiles" / ("f" * 24 + ".json")
+    assert errno_of(lambda: os.stat(path)) == errno.EAGAIN
+    assert api_calls(fake, endpoint="profile", status=429) >= 1
+    fake.clear_faults()
+    assert errno_of(lambda: os.stat(path)) == errno.ENOENT
+    assert api_calls(fake, endpoint="profile", status=404) == 1

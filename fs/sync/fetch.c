@@ -117,7 +117,9 @@ static int fetch_one(struct fetch *f, const char *endpoint, const char *path,
 	cJSON_Delete(root);
 out_free:
 	api_reply_free(&reply);
-	return res < 0 && res != -ENOENT && res != -EACCES ? -EIO : res;
+	if (res == -ENOENT || res == -EACCES || res == -EAGAIN)
+		return res;
+	return res < 0 ? -EIO : res;
 }
 
 /* 0 when the store has the profile now, -ENOENT when Sprinklr has none. */
