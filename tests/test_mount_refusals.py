@@ -1,0 +1,86 @@
+"""No blank mount: when nothing can be served, `sprinklrfs MOUNTPOINT` fails
+before daemonizing (exit 1, the reason and the way out, nothing mounted),
+as it does over a sprinklrfs mount."""
+import os
+
+import pytest
+
+import util
+
+# in the background and in the foreground alike
+MODES = pytest.mark.parametrize("flags", [[], ["-f"]], ids=["background", "foreground"])
+
+
+def mounts_at(path):
+    """How many mounts /proc/self/mountinfo lists at path."""
+    with open("/proc/self/mountinfo") as f:
+        return sum(line.split()[4] == str(path.resolve()) for line in f)
+
+
+def refused(env, mountpoint, flags, *options):
+    """Runs sprinklrfs on mountpoint; it must exit 1, mounting nothing;
+    returns its stderr."""
+    mountpoint.mkdir(exist_ok=True)
+    before = mounts_at(mountpoint)
+    res = util.run([util.binary(), *flags, mountpoint, *options], env, timeout=60)
+    assert res.returncode == 1, (res.stdout, res.stderr)
+    assert mounts_at(mountpoint) == before
+    return res.stderr
+
+
+@MODES
+def test_no_secret_service(env, tmp_path, flags):
+    err = refused(env, tmp_path / "mnt", flags)
+    assert err == (
+        "sprinklrfs: error: cannot list the stored environments, so there is "
+        "nothing to mount: no Secret Service is reachable: start a keyring "
+        "daemon in your session (e.g. gnome-keyring-daemon --start "
+        "--components=secrets), or use --store=file on a headless server (a "
+        "mount finds credentials kept in files with -o store=file)\n")
+
+
+@MODES
+def test_no_environment_logged_in(keyring, tmp_path, flags):
+    err = refused(keyring.env, tmp_path / "mnt", flags)
+    assert err == (
+        "sprinklrfs: error: no environment is logged in (the keyring store "
+        "holds no credentials), so there is nothing to mount; run: sprinklrfs "
+        "auth login ENV --key KEY\n")
+
+
+def test_no_environment_in_the_file_store(env, tmp_path):
+    err = refused(env, tmp_path / "mnt", [], "-o", "store=file")
+    assert err == (
+        "sprinklrfs: error: no environment is logged in (the file store holds "
+        "no credentials), so there is nothing to mount; run: sprinklrfs auth "
+        "login ENV --key KEY --store file\n")
+
+
+@MODES
+def test_named_environment_without_credentials(env, tmp_path, flags):
+    util.store_credentials(env, "prod2")
+    err = refused(env, tmp_path / "mnt", flags, "-o", "store=file,env=prod2:qa4")
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert errors == [
+        "sprinklrfs: error: qa4: not logged in (no credentials in the file "
+        "store), so it cannot be mounted; run: sprinklrfs auth login qa4 "
+        "--key KEY --store file"]
+
+
+def test_named_environment_in_an_unreachable_keyring(env, tmp_path):
+    err = refused(env, tmp_path / "mnt", ["-f"], "-o", "env=prod2")
+    assert err.startswith("sprinklrfs: error: prod2: cannot read its "
+                          "credentials: no Secret Service is reachable")
+
+
+@MODES
+def test_mount_over_a_sprinklrfs_mount(env, mount, flags):
+    util.store_credentials(env)
+    m = mount("-o", "store=file")
+    path = m.path.resolve()
+    err = refused(env, m.path, flags, "-o", "store=file")
+    assert err == (f"sprinklrfs: error: sprinklrfs is mounted on {path} "
+                   "already; to mount it again, unmount it first: "
+                   f"fusermount3 -u {path}\n")
+    assert mounts_at(path) == 1
+    assert os.listdir(m.path) == ["prod2"]
