@@ -1,7 +1,8 @@
 """No blank mount: when nothing can be served, `sprinklrfs MOUNTPOINT` fails
 before daemonizing (exit 1, the reason and the way out, nothing mounted),
-as it does over a sprinklrfs mount."""
+as it does over a sprinklrfs mount; the root's times are the mount's start."""
 import os
+import time
 
 import pytest
 
@@ -84,3 +85,14 @@ def test_mount_over_a_sprinklrfs_mount(env, mount, flags):
                    f"fusermount3 -u {path}\n")
     assert mounts_at(path) == 1
     assert os.listdir(m.path) == ["prod2"]
+
+
+def test_root_times_are_the_mount_start(env, mount):
+    util.store_credentials(env)
+    before = time.time_ns()
+    m = mount("-o", "store=file")
+    after = time.time_ns()
+    st = os.stat(m.path)
+    assert st.st_atime_ns == st.st_mtime_ns == st.st_ctime_ns
+    # the wall clock at the start, in milliseconds
+    assert before // 10**6 * 10**6 <= st.st_mtime_ns <= after
