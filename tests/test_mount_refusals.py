@@ -1,13 +1,19 @@
 """No blank mount: when nothing can be served, `sprinklrfs MOUNTPOINT` fails
 before daemonizing (exit 1, the reason and the way out, nothing mounted),
-as it does over a sprinklrfs mount; the root's times are the mount's start."""
+as it does over a sprinklrfs mount; the root's times are the mount's start;
+a key Sprinklr does not know yet is explained at login and in the log."""
+import errno
 import os
+import re
 import time
 
 import pytest
 
+import fsutil
 import util
 
+INACTIVE = ("HTTP 403: Developer Inactive; a newly created application's key "
+            "becomes active only about 30 minutes after it is created")
 # in the background and in the foreground alike
 MODES = pytest.mark.parametrize("flags", [[], ["-f"]], ids=["background", "foreground"])
 
@@ -96,3 +102,41 @@ def test_root_times_are_the_mount_start(env, mount):
     assert st.st_atime_ns == st.st_mtime_ns == st.st_ctime_ns
     # the wall clock at the start, in milliseconds
     assert before // 10**6 * 10**6 <= st.st_mtime_ns <= after
+
+
+@pytest.mark.parametrize("endpoint, said", [
+    ("me", "prod2: the new tokens do not work: GET /api/v2/me answered " + INACTIVE),
+    ("token", "prod2: Sprinklr rejected the authorization (the token endpoint "
+              "answered " + INACTIVE + "); check the key, secret and redirect "
+              "URI, and log in again"),
+])
+def test_developer_inactive_at_login(env, fake, endpoint, said):
+    fake.fault("status", 1, env="prod2", endpoint=endpoint, status=403,
+               body="Developer Inactive")
+    flow = util.Login(fake, env, extra=["--store", "file"])
+    assert flow.visit(flow.authorize())[0] == 200
+    code, out, err = flow.finish()
+    assert code == 1
+    assert err.splitlines()[-1] == "sprinklrfs: error: " + said
+    assert util.auth(env, "list", "--store", "file").stdout == ""
+
+
+def test_developer_inactive_in_the_mount_log(env, make_fake, mount):
+    fake = make_fake(profiles=5, **fsutil.UNLIMITED)
+    flow = util.Login(fake, env, extra=["--store", "file"])
+    assert flow.visit(flow.authorize())[0] == 200
+    assert flow.finish()[0] == 0
+    m = mount("-o", "store=file")
+    line = ("sprinklrfs: error: prod2: the API refused the application key (" +
+            INACTIVE + "); check the key and environment, then run: "
+            "sprinklrfs auth login prod2")
+    m.expect_log("credentials are kept in a file")
+    m.expect_log("^" + re.escape(line) + "$")
+    fsutil.enter(fake, m)
+    fake.fault("status", 100000, env="prod2", endpoint="me", status=403,
+               body="Developer Inactive")
+    me = m.path / "prod2" / "me.json"
+    assert fsutil.errno_of(lambda: fsutil.read(me)) == errno.EACCES
+    assert fsutil.api_calls(fake) == 1
+    assert fake.calls("prod2", "token") == 0
+    fsutil.wait_log(m, "^" + re.escape(line) + "$")
