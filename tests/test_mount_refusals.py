@@ -123,9 +123,7 @@ def test_developer_inactive_at_login(env, fake, endpoint, said):
 
 def test_developer_inactive_in_the_mount_log(env, make_fake, mount):
     fake = make_fake(profiles=5, **fsutil.UNLIMITED)
-    flow = util.Login(fake, env, extra=["--store", "file"])
-    assert flow.visit(flow.authorize())[0] == 200
-    assert flow.finish()[0] == 0
+    util.login(fake, env, extra=["--store", "file"])
     m = mount("-o", "store=file")
     line = ("sprinklrfs: error: prod2: the API refused the application key (" +
             INACTIVE + "); check the key and environment, then run: "

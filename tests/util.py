@@ -392,9 +392,9 @@ class Login:
         return code, out, err
 
 
-def login(fake, environ, name="prod2"):
+def login(fake, environ, name="prod2", extra=()):
     """A complete, successful login; returns sprinklrfs's stdout."""
-    flow = Login(fake, environ, name)
+    flow = Login(fake, environ, name, extra)
     assert flow.url, flow.finish()
     status, _ = flow.visit(flow.authorize())
     code, out, err = flow.finish()
