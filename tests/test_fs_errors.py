@@ -159,6 +159,9 @@ def test_a_login_with_the_same_key_on_another_host_ends_this_one(mounted, keyrin
     assert fsutil.errno_of(lambda: fsutil.read(root / "workspaces.json")) == errno.EACCES
     assert fsutil.api_calls(fake) == 1 and fake.calls("prod2", "token") == 1
     fsutil.wait_log(m, "^" + later + "$")
+    status = util.auth(keyring.env, "status", "prod2")
+    assert status.returncode == 1
+    assert "prod2: needs login (run: sprinklrfs auth login prod2)" in status.stdout
 
 
 def test_rate_limit_beyond_the_wait_bound_is_eagain(mounted):
