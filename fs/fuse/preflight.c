@@ -26,7 +26,7 @@
 #define MOUNTINFO "/proc/self/mountinfo"
 #define FSNAME "sprinklrfs"
 
-enum mount_at { MOUNT_ELSEWHERE, MOUNT_OTHER, MOUNT_OURS };
+enum mount_at { AT_ELSEWHERE, AT_OTHER, AT_OURS };
 
 /* sprinklrfs sets fsname=sprinklrfs; through mount.fuse3 its type may be
  * fuse.sprinklrfs instead. */
@@ -42,7 +42,7 @@ static enum mount_at mount_at(const char *line, const char *path)
 {
 	gchar **f = g_strsplit(line, " ", -1);
 	guint n = g_strv_length(f), i = 5;
-	enum mount_at at = MOUNT_ELSEWHERE;
+	enum mount_at at = AT_ELSEWHERE;
 	char *point;
 
 	while (i < n && strcmp(f[i], "-") != 0)
@@ -50,8 +50,8 @@ static enum mount_at mount_at(const char *line, const char *path)
 	if (i + 2 < n) {
 		point = g_strcompress(f[4]);
 		if (strcmp(point, path) == 0)
-			at = is_sprinklrfs(f[i + 1], f[i + 2]) ? MOUNT_OURS
-							       : MOUNT_OTHER;
+			at = is_sprinklrfs(f[i + 1], f[i + 2]) ? AT_OURS
+								: AT_OTHER;
 		g_free(point);
 	}
 	g_strfreev(f);
@@ -68,8 +68,8 @@ static bool ours_on_top(const char *mountinfo, const char *path)
 
 	for (i = 0; lines[i]; i++) {
 		at = mount_at(lines[i], path);
-		if (at != MOUNT_ELSEWHERE)
-			ours = at == MOUNT_OURS;
+		if (at != AT_ELSEWHERE)
+			ours = at == AT_OURS;
 	}
 	g_strfreev(lines);
 	return ours;
