@@ -121,6 +121,49 @@ def test_a_new_login_is_picked_up_without_remount(mounted, keyring):
                                            "/api/v2/client/accessible-clients")["data"])
 
 
+def another_host(environ, home):
+    """environ as another machine would have it: its own HOME and runtime
+    directory, credentials in its own file store, no access to this keyring."""
+    home.mkdir()
+    runtime = home / "runtime"
+    runtime.mkdir(mode=0o700)
+    other = {k: v for k, v in environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    other.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime),
+                 XDG_CONFIG_HOME=str(home / ".config"),
+                 XDG_CACHE_HOME=str(home / ".cache"))
+    return other
+
+
+def test_a_login_with_the_same_key_on_another_host_ends_this_one(mounted, keyring,
+                                                                 tmp_path):
+    """Sprinklr keeps one token set per key: another machine logging in with
+    this key kills this mount's tokens, and its next call says to log in."""
+    fake, m = mounted()
+    line = ("sprinklrfs: error: prod2: the refresh token was rejected; "
+            "run: sprinklrfs auth login prod2")
+    later = ("sprinklrfs: error: prod2: needs a new login; "
+             "run: sprinklrfs auth login prod2")
+    m.expect_log("^(" + line + "|" + later + ")$")
+    fsutil.enter(fake, m)
+    util.login(fake, another_host(keyring.env, tmp_path / "host2"),
+               extra=["--store", "file"])
+    fake.reset_counters()
+    root = m.path / "prod2"
+    assert fsutil.errno_of(lambda: fsutil.read(root / "me.json")) == errno.EACCES
+    # the superseded token, then its refresh token, both refused
+    assert fsutil.api_calls(fake) == fsutil.api_calls(fake, endpoint="me", status=401) == 1
+    assert fake.calls("prod2", "token") == 1
+    fsutil.wait_log(m, "^" + line + "$")
+    assert [e for e in m.log().splitlines() if "error:" in e] == [line]
+    # and so it stays, without a call, until a login here
+    assert fsutil.errno_of(lambda: fsutil.read(root / "workspaces.json")) == errno.EACCES
+    assert fsutil.api_calls(fake) == 1 and fake.calls("prod2", "token") == 1
+    fsutil.wait_log(m, "^" + later + "$")
+    status = util.auth(keyring.env, "status", "prod2")
+    assert status.returncode == 1
+    assert "prod2: needs login (run: sprinklrfs auth login prod2)" in status.stdout
+
+
 def test_rate_limit_beyond_the_wait_bound_is_eagain(mounted):
     """Retry-After longer than read_timeout: the read gives up with EAGAIN at
     once, the index keeps serving, and calls resume when Retry-After ends."""

@@ -11,16 +11,9 @@ import pytest
 import util
 
 
-def tool_path():
-    path = util.build_dir() / "tests" / "unit" / "creds_tool"
-    if not path.exists():
-        raise RuntimeError(f"{path} is missing: build first (ninja -C build)")
-    return str(path)
-
-
 def tool(environ, *args, input=None, timeout=60):
     environ = dict(environ, CREDS_TOOL_DEBUG="1")
-    return util.run([tool_path(), *args], environ, input=input,
+    return util.run([util.creds_tool(), *args], environ, input=input,
                     timeout=timeout)
 
 

@@ -304,6 +304,28 @@ def auth(environ, *args, input=None, timeout=60):
     return run([binary(), "auth", *args], environ, input=input, timeout=timeout)
 
 
+def creds_tool():
+    """build/tests/unit/creds_tool: saves, loads and lists credentials
+    through sprinklrfs's own credential store code."""
+    path = build_dir() / "tests" / "unit" / "creds_tool"
+    if not path.exists():
+        raise RuntimeError(f"{path} is missing: build first (ninja -C build)")
+    return str(path)
+
+
+def store_credentials(environ, name="prod2"):
+    """Credentials for name in the file store (mount with -o store=file),
+    for an API nobody serves: for mounts that make no API call."""
+    doc = {"version": 1, "env": name, "api_url": "https://127.0.0.1:9",
+           "key": f"{name}-key", "secret": f"{name}-secret",
+           "redirect_uri": "http://localhost:8123/sprinklr/callback",
+           "access_token": "access", "refresh_token": "refresh",
+           "expires_at": 4102444800, "refreshed_at": 1700000000,
+           "needs_login": False}
+    run([creds_tool(), "--store=file", "save"], environ,
+        input=json.dumps(doc), check=True)
+
+
 def fake_args(fake, name="prod2"):
     """The options that point sprinklrfs at the fake for environment name."""
     e = fake.env(name)
@@ -370,9 +392,9 @@ class Login:
         return code, out, err
 
 
-def login(fake, environ, name="prod2"):
+def login(fake, environ, name="prod2", extra=()):
     """A complete, successful login; returns sprinklrfs's stdout."""
-    flow = Login(fake, environ, name)
+    flow = Login(fake, environ, name, extra)
     assert flow.url, flow.finish()
     status, _ = flow.visit(flow.authorize())
     code, out, err = flow.finish()

@@ -416,7 +416,7 @@ static int judge(const char *env, const char *method, const char *path,
 			"(HTTP %ld%s); check the key and environment, then run: "
 			"sprinklrfs auth login %s", env, reply->status,
 			reply->status == 421 ? ": key of another environment"
-					     : "", env);
+			: answer_refusal_note(reply->status, reply->body), env);
 	else if (res < 0)
 		msg_set(&reply->error, "%s %s: HTTP %ld", method, path,
 			reply->status);
@@ -586,7 +586,8 @@ int api_whoami(const struct creds *c, char **name, char **type, char **why)
 		res = parse_me(&reply, name, type);
 	if (res < 0)
 		msg_set(why, "GET /api/v2/me answered HTTP %ld%s", reply.status,
-			res == -EPROTO ? " with an unreadable body" : "");
+			res == -EPROTO ? " with an unreadable body"
+			: answer_refusal_note(reply.status, reply.body));
 out_free_reply:
 	reply_reset(&reply);
 	return res;

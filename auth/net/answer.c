@@ -9,6 +9,7 @@
 #include "auth/net/answer.h"
 
 #define ANSWER_OVER "Developer Over"
+#define ANSWER_INACTIVE "Developer Inactive"
 
 /* 429, or 403 "Developer Over Qps" / "Developer Over Rate". */
 bool answer_throttled(long status, const char *body)
@@ -17,6 +18,21 @@ bool answer_throttled(long status, const char *body)
 		return true;
 	return status == 403 && body &&
 	       strncmp(body, ANSWER_OVER, strlen(ANSWER_OVER)) == 0;
+}
+
+/*
+ * What people need to know of a refusal besides its status, to follow it:
+ * for 403 "Developer Inactive" (an unknown key, or one not active yet: the
+ * setup guide has people wait half an hour after creating the application)
+ * ": Developer Inactive; ...", else "".
+ */
+const char *answer_refusal_note(long status, const char *body)
+{
+	if (status == 403 && body &&
+	    strncmp(body, ANSWER_INACTIVE, strlen(ANSWER_INACTIVE)) == 0)
+		return ": " ANSWER_INACTIVE "; a newly created application's key "
+		       "becomes active only about 30 minutes after it is created";
+	return "";
 }
 
 /* A 2xx whose body is not JSON: a proxy's page, a cut transfer. */

@@ -324,8 +324,9 @@ static int token_answer(const struct http_response *resp,
 	int res = answer_token_errno(resp->status, resp->body);
 
 	if (res < 0) {
-		msg_set(why, "the token endpoint answered HTTP %ld",
-			resp->status);
+		msg_set(why, "the token endpoint answered HTTP %ld%s",
+			resp->status,
+			answer_refusal_note(resp->status, resp->body));
 		return res;
 	}
 	res = oauth_parse_tokens(resp->body, resp->body_len, t);

@@ -1,9 +1,10 @@
 /*
  * mount.c - command line to running filesystem.
  *
- * Order matters (libfuse doc/README.daemonize): parse, mount, daemonize, and
- * only then start anything that owns threads or sockets (in the init
- * operation), since threads made before the fork do not survive it.
+ * Order matters (libfuse doc/README.daemonize): parse, check that there is
+ * something to serve (preflight.h), mount, daemonize, and only then start
+ * anything that owns threads or sockets (in the init operation), since
+ * threads made before the fork do not survive it.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "fs/fuse/mount.h"
 #include "fs/fuse/ops.h"
 #include "fs/fuse/options.h"
+#include "fs/fuse/preflight.h"
 #include "fs/fuse/upkeep.h"
 
 void mount_usage(const char *progname)
@@ -139,7 +141,8 @@ int mount_main(int argc, char *argv[])
 	} else {
 		/* libfuse's -d / -o debug also turns on our trace */
 		log_set_level(opts.debug ? LOG_LEVEL_DEBUG : fs.opts.level);
-		res = run(&args, &opts, &fs);
+		if (preflight_check(&fs.opts, opts.mountpoint) == 0)
+			res = run(&args, &opts, &fs);
 	}
 out_free:
 	opt_free(&fs.opts);

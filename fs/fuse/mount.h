@@ -9,7 +9,7 @@
 
 enum mount_status {
 	MOUNT_OK = 0,
-	MOUNT_USAGE = 1,	/* bad command line */
+	MOUNT_USAGE = 1,	/* bad command line, or nothing to serve */
 	MOUNT_SETUP = 2,	/* the filesystem could not be set up */
 	MOUNT_MOUNT = 3,	/* the kernel refused the mount */
 	MOUNT_DAEMON = 4,	/* daemonizing or signal handlers failed */

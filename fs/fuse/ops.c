@@ -63,12 +63,11 @@ static void reply_err(fuse_req_t req, int res)
 
 static void add_named_envs(struct fs *fs)
 {
-	gchar **names = g_strsplit(fs->opts.envs, ":", -1);
-	gchar **name;
+	GStrv names = opt_env_names(&fs->opts);
+	size_t i;
 
-	for (name = names; *name; name++)
-		if (**name && !view_find_env(fs->view, *name, strlen(*name)))
-			view_add_env(fs->view, *name);
+	for (i = 0; names[i]; i++)
+		view_add_env(fs->view, names[i]);
 	g_strfreev(names);
 }
 

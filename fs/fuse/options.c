@@ -304,6 +304,35 @@ int opt_parse(struct fuse_args *args, struct fs_options *o)
 	return 0;
 }
 
+static bool has_name(const GPtrArray *names, const char *name)
+{
+	guint i;
+
+	for (i = 0; i < names->len; i++)
+		if (strcmp(g_ptr_array_index(names, i), name) == 0)
+			return true;
+	return false;
+}
+
+/* The environments env= names, each once, in order (none: an empty
+ * vector); NULL without env=. Free with g_strfreev(). */
+GStrv opt_env_names(const struct fs_options *o)
+{
+	gchar **names, **name;
+	GPtrArray *distinct;
+
+	if (!o->envs)
+		return NULL;
+	names = g_strsplit(o->envs, ":", -1);
+	distinct = g_ptr_array_new();
+	for (name = names; *name; name++)
+		if (**name && !has_name(distinct, *name))
+			g_ptr_array_add(distinct, g_strdup(*name));
+	g_strfreev(names);
+	g_ptr_array_add(distinct, NULL);
+	return (GStrv)g_ptr_array_free(distinct, FALSE);
+}
+
 void opt_free(struct fs_options *o)
 {
 	free(o->envs);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <fuse.h>
+#include <glib.h>
 
 #include "auth/base/log.h"
 #include "auth/creds/backend.h"
@@ -47,6 +48,7 @@ struct fs_options {
 };
 
 int opt_parse(struct fuse_args *args, struct fs_options *o);
+GStrv opt_env_names(const struct fs_options *o);
 void opt_free(struct fs_options *o);
 void opt_help(void);
 

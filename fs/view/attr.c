@@ -2,7 +2,8 @@
  * attr.c - the attributes of every kind of node.
  *
  * A directory's mtime is its newest content's (profiles' and channels'
- * directories: the newest profile; lists: the newest list). Files whose
+ * directories: the newest profile; lists: the newest list); the root's is
+ * the mount's start, when its entries were made. Files whose
  * bytes are in memory take their attributes from those bytes.
  */
 #include <errno.h>
@@ -203,19 +204,6 @@ static int file_stat(const struct view *v, const struct node *n,
 	return res;
 }
 
-static int64_t newest_of_all(const struct view *v)
-{
-	int64_t most = 0, t;
-	size_t i;
-
-	for (i = 0; i < view_env_count(v); i++) {
-		t = newest(view_env_at(v, i));
-		if (t > most)
-			most = t;
-	}
-	return most;
-}
-
 /* An environment's mtime is its newest content's: the listing runs first (a
  * failure still shows the directory, with what is known; an interrupted
  * wait is the reader's to see). */
@@ -232,7 +220,8 @@ int attr_get(const struct view *v, const struct node *n, struct stat *st)
 {
 	switch (n->kind) {
 	case NODE_ROOT:
-		stat_dir(v, st, 1, newest_of_all(v), view_env_count(v));
+		/* its entries are made at the start and never change */
+		stat_dir(v, st, 1, v->started_ms, view_env_count(v));
 		return 0;
 	case NODE_ENV:
 		return env_stat(v, n, st);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "auth/base/clock.h"
 #include "auth/base/log.h"
 #include "fs/view/env.h"
 
@@ -80,6 +81,7 @@ struct view *view_new(const struct view_config *cfg, struct api *api,
 	set_forwards(v);
 	v->hooks.arg = v;
 	v->envs = g_ptr_array_new();
+	v->started_ms = clock_wall_ms();
 	return v;
 }
 

@@ -57,6 +57,7 @@ struct view {
 	struct sync_hooks upper;	/* the layer above's */
 	struct sync_hooks hooks;	/* what the sync layer calls */
 	GPtrArray *envs;		/* struct view_env */
+	int64_t started_ms;		/* the mount's start: the root's times */
 };
 
 struct view *view_new(const struct view_config *cfg, struct api *api,
