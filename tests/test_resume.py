@@ -18,7 +18,10 @@ from fsutil import errno_of, kill_daemon, store_path, store_query, wait_complete
 
 N, BATCH, PAGE = 400, 25, 10
 BATCHES = N // BATCH
-OPTS = ("-o", f"page_size={PAGE}")
+# the mount paces nothing: these tests count calls, and the pacer would only
+# stretch them to 8 a second (test_quota.py tests pacing)
+UNPACED = "rate_per_second=0,rate_per_hour=0"
+OPTS = ("-o", f"page_size={PAGE},{UNPACED}")
 SEARCH = ("search", "search-next")
 
 
@@ -74,7 +77,7 @@ def test_bulk_batches_list_completely_with_cursors_expiring_every_page(
 def test_partitions_resume_inside_their_range(keyring, make_fake, mount):
     parts = 3
     fake = bulk_fake(make_fake, keyring, cursor_lifetime=0)
-    m = mount("-o", f"page_size={PAGE},partitions={parts}")
+    m = mount("-o", f"page_size={PAGE},partitions={parts},{UNPACED}")
     wait_complete(keyring, m)
     # one probe for the oldest time, and each partition's last page
     check_listing_cost(fake, 400, extra_pages=1 + parts - 1)
@@ -136,7 +139,7 @@ def test_a_crash_inside_a_bulk_batch_resumes_and_completes(keyring, make_fake, m
 
 def test_incremental_sync_after_a_bulk_batch_costs_one_call(keyring, make_fake, mount):
     fake = bulk_fake(make_fake, keyring, cursor_lifetime=0)
-    m = mount("-o", f"page_size={PAGE},ttl=1")
+    m = mount("-o", f"page_size={PAGE},ttl=1,{UNPACED}")
     wait_complete(keyring, m)
     profiles = m.path / "prod2" / "profiles"
     newest = max(p["modifiedTime"] for p in fake.profiles("prod2"))
