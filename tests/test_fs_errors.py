@@ -45,7 +45,7 @@ def test_revoked_environment_fails_eacces_and_spares_the_other(mounted):
 
 @pytest.mark.parametrize("kind", ["status", "reset", "malformed", "truncate"])
 def test_failing_environment_fails_eio_and_spares_the_other(mounted, kind):
-    fake, m = mounted(names=("prod2", "qa4"))
+    fake, m = mounted("-o", "retries=1", names=("prod2", "qa4"))
     m.expect_log(r"\bqa4\b")
     fake.fault(kind, count=100000, env="qa4", status=503)
     qa4 = m.path / "qa4"
@@ -67,7 +67,7 @@ def test_unreachable_api_at_mount_time(keyring, make_fake, mount):
     fake = make_fake(profiles=250, **fsutil.UNLIMITED)
     util.login(fake, keyring.env)
     fake.stop()
-    m = mount()
+    m = mount("-o", "retries=1")
     m.expect_log(r"sprinklrfs: (error|warning): ")
     root = m.path / "prod2"
     assert os.listdir(m.path) == ["prod2"]
@@ -90,7 +90,7 @@ def test_transport_failures_heal_without_remount(keyring, make_fake, mount):
     fake = make_fake(profiles=250, **fsutil.UNLIMITED)
     util.login(fake, keyring.env)
     fake.fault("reset", count=100000, env="prod2")
-    m = mount()
+    m = mount("-o", "retries=1")
     m.expect_log(r"sprinklrfs: (error|warning): ")
     root = m.path / "prod2"
     assert fsutil.errno_of(lambda: os.listdir(root / "profiles")) == errno.EIO
