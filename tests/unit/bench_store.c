@@ -1,0 +1,153 @@
+/*
+ * bench_store.c - profiles stored per second by the listing's write path.
+ *
+ * Usage: bench_store [PAGES [SIZE [DIR]]] (default 100 pages of 1000, in
+ * $TMPDIR or /tmp). Makes PAGES search pages of SIZE generated profiles
+ * (profiles.h), then times what a first listing does with them as
+ * listing.c does it: the main thread parses a page (page_parse) while a
+ * second thread stores the one before in one batch (store_put of each
+ * profile, the resume point, the commit). Making the pages' text is not
+ * timed. The last line printed is the figure alone, profiles per second,
+ * for scripts; it is not a test and CI does not run it.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fs/store/store.h"
+#include "fs/sync/page.h"
+#include "profiles.h"
+
+#define EPOCH_MS 1641055332180
+
+struct job {
+	struct store *st;
+	cJSON *root;
+	const cJSON *results;
+	int64_t last_ms;
+	int res;
+};
+
+static char *page_text(int page, int size)
+{
+	GString *s = g_string_new("{\"data\":{\"results\":[");
+	int i, n;
+
+	for (i = 0; i < size; i++) {
+		n = page * size + i;
+		char *text = profile_text(n, EPOCH_MS + n);
+
+		g_string_append(s, text);
+		if (i + 1 < size)
+			g_string_append_c(s, ',');
+		free(text);
+	}
+	g_string_append_printf(s, "],\"cursor\":\"id=c%d\"},\"errors\":[]}",
+			       page);
+	return g_string_free(s, FALSE);
+}
+
+/* One page in one batch, with a resume point as the listing's. */
+static gpointer store_page(gpointer arg)
+{
+	struct job *job = arg;
+	const cJSON *profile;
+	int64_t ms = 0;
+	bool changed;
+
+	job->res = store_begin(job->st);
+	if (job->res < 0)
+		return NULL;
+	cJSON_ArrayForEach(profile, job->results)
+		if (store_put(job->st, profile, 1, &ms, &changed) < 0)
+			job->res = -EIO;
+	store_state_set(job->st, "part.0.resume", ms);
+	store_state_set(job->st, "part.0.phase", 1);
+	if (store_commit(job->st) < 0)
+		job->res = -EIO;
+	return NULL;
+}
+
+static void finish(struct job *job, GThread **thread)
+{
+	if (!*thread)
+		return;
+	g_thread_join(*thread);
+	*thread = NULL;
+	check(job->res == 0);
+	cJSON_Delete(job->root);
+}
+
+static double run(struct store *st, char **pages, int n_pages)
+{
+	struct job job = { .st = st };
+	GThread *thread = NULL;
+	gint64 start = g_get_monotonic_time();
+	const cJSON *results;
+	cJSON *root;
+	int i;
+
+	for (i = 0; i < n_pages; i++) {
+		check(page_parse(pages[i], strlen(pages[i]), &root,
+				 &results) == 0);
+		finish(&job, &thread);
+		job.root = root;
+		job.results = results;
+		thread = g_thread_new("store", store_page, &job);
+	}
+	finish(&job, &thread);
+	return (double)(g_get_monotonic_time() - start) / 1e6;
+}
+
+static void remove_store(char *dir, char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+		char *name = g_strconcat(path, suffixes[i], NULL);
+
+		unlink(name);
+		g_free(name);
+	}
+	rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
+int main(int argc, char *argv[])
+{
+	int n_pages = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 100;
+	int size = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 1000;
+	const char *tmp = argc > 3 ? argv[3] : getenv("TMPDIR");
+	char *dir, *path, **pages;
+	struct store *st;
+	double secs;
+	int i;
+
+	check(n_pages > 0 && size > 0);
+	dir = g_strdup_printf("%s/bench_store.XXXXXX", tmp ? tmp : "/tmp");
+	check(g_mkdtemp(dir));
+	path = g_build_filename(dir, "bench.sqlite", NULL);
+	pages = g_new(char *, n_pages);
+	for (i = 0; i < n_pages; i++)
+		pages[i] = page_text(i, size);
+	/* the cache a mount gives it at the default memory_limit (256 MiB) */
+	check(store_open(path, (size_t)256 << 19, &st) == 0);
+	secs = run(st, pages, n_pages);
+	printf("%d pages of %d profiles stored in %.2f s, %.0f bytes/profile\n",
+	       n_pages, size, secs,
+	       (double)store_bytes(st) / ((double)n_pages * size));
+	printf("%.0f\n", (double)n_pages * size / secs);
+	store_close(st);
+	for (i = 0; i < n_pages; i++)
+		g_free(pages[i]);
+	g_free(pages);
+	remove_store(dir, path);
+	return 0;
+}
