@@ -190,7 +190,8 @@ static int open_writer(struct store *st)
 	ret = schema_check(st->writer);
 	if (ret == 0)
 		ret = conn_exec(st->writer,
-			       "PRAGMA journal_size_limit = " WAL_LIMIT);
+			       "PRAGMA journal_size_limit = " WAL_LIMIT ";"
+			       "PRAGMA temp_store = MEMORY");
 	if (ret < 0) {
 		conn_close(st->writer);
 		st->writer = NULL;

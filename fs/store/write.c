@@ -176,9 +176,9 @@ static int member_add(struct store_conn *c, const char *space, int64_t list,
 }
 
 static int put_members(struct store_conn *c, const struct item *item,
-		       int64_t row)
+		       int64_t row, bool fresh)
 {
-	int ret = run(c, SQL_MEMBERS_CLEAR, row, 0);
+	int ret = fresh ? 0 : run(c, SQL_MEMBERS_CLEAR, row, 0);
 	size_t i;
 
 	for (i = 0; ret == 0 && i < item->n_partner_lists; i++)
@@ -230,10 +230,10 @@ static int drop_channels(struct store_conn *c, const struct item *item,
 }
 
 static int put_channels(struct store_conn *c, const struct item *item,
-			int64_t row)
+			int64_t row, bool fresh)
 {
 	sqlite3_stmt *stmt;
-	int ret = drop_channels(c, item, row);
+	int ret = fresh ? 0 : drop_channels(c, item, row);
 	size_t i;
 
 	for (i = 0; ret == 0 && i < item->n_channels; i++) {
@@ -294,17 +294,19 @@ static int put_body(struct store_conn *c, const struct item *item,
 	return ret < 0 ? ret : 0;
 }
 
+/* row 0: a new profile, with no memberships nor claims to replace */
 static int put_all(struct store_conn *c, const struct item *item,
 		   uint64_t pass, int64_t row)
 {
+	bool fresh = row == 0;
 	int ret = put_row(c, item, pass, &row);
 
 	if (ret == 0)
 		ret = put_body(c, item, row);
 	if (ret == 0)
-		ret = put_members(c, item, row);
+		ret = put_members(c, item, row, fresh);
 	if (ret == 0)
-		ret = put_channels(c, item, row);
+		ret = put_channels(c, item, row, fresh);
 	return ret;
 }
 
