@@ -358,23 +358,32 @@ static int put_item(struct store_conn *c, const struct item *item,
 	return ret;
 }
 
+int store_put_item(struct store *st, const struct item *item, uint64_t pass,
+		   bool *changed)
+{
+	bool differs = false;
+	int ret, opened;
+
+	opened = write_enter(st);
+	ret = opened < 0 ? opened : put_item(st->writer, item, pass, &differs);
+	ret = write_leave(st, opened, ret);
+	if (ret == 0)
+		*changed = differs;
+	return ret;
+}
+
 int store_put(struct store *st, const cJSON *profile, uint64_t pass,
 	    int64_t *modified_ms, bool *changed)
 {
 	struct item *item;
-	bool differs = false;
-	int ret, opened;
+	int ret;
 
 	ret = item_render(profile, &item);
 	if (ret < 0)
 		return ret;
-	opened = write_enter(st);
-	ret = opened < 0 ? opened : put_item(st->writer, item, pass, &differs);
-	ret = write_leave(st, opened, ret);
-	if (ret == 0) {
+	ret = store_put_item(st, item, pass, changed);
+	if (ret == 0)
 		*modified_ms = item->modified_ms;
-		*changed = differs;
-	}
 	item_unref(item);
 	return ret;
 }

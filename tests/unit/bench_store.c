@@ -4,9 +4,10 @@
  * Usage: bench_store [PAGES [SIZE [DIR]]] (default 100 pages of 1000, in
  * $TMPDIR or /tmp). Makes PAGES search pages of SIZE generated profiles
  * (profiles.h), then times what a first listing does with them as
- * listing.c does it: the main thread parses a page (page_parse) while a
- * second thread stores the one before in one batch (store_put of each
- * profile, the resume point, the commit). Making the pages' text is not
+ * listing.c does it: the main thread parses a page (page_parse) and
+ * renders its profiles (item_render) while a second thread stores the one
+ * before in one batch (store_put_item of each profile, the resume point,
+ * the commit). Making the pages' text is not
  * timed. The last line printed is the figure alone, profiles per second,
  * for scripts; it is not a test and CI does not run it.
  */
@@ -27,9 +28,7 @@
 
 struct job {
 	struct store *st;
-	cJSON *root;
-	const cJSON *results;
-	int64_t last_ms;
+	GPtrArray *items;
 	int res;
 };
 
@@ -56,17 +55,19 @@ static char *page_text(int page, int size)
 static gpointer store_page(gpointer arg)
 {
 	struct job *job = arg;
-	const cJSON *profile;
-	int64_t ms = 0;
+	const struct item *item = NULL;
 	bool changed;
+	guint i;
 
 	job->res = store_begin(job->st);
 	if (job->res < 0)
 		return NULL;
-	cJSON_ArrayForEach(profile, job->results)
-		if (store_put(job->st, profile, 1, &ms, &changed) < 0)
+	for (i = 0; i < job->items->len; i++) {
+		item = g_ptr_array_index(job->items, i);
+		if (store_put_item(job->st, item, 1, &changed) < 0)
 			job->res = -EIO;
-	store_state_set(job->st, "part.0.resume", ms);
+	}
+	store_state_set(job->st, "part.0.resume", item ? item->modified_ms : 0);
 	store_state_set(job->st, "part.0.phase", 1);
 	if (store_commit(job->st) < 0)
 		job->res = -EIO;
@@ -80,7 +81,24 @@ static void finish(struct job *job, GThread **thread)
 	g_thread_join(*thread);
 	*thread = NULL;
 	check(job->res == 0);
-	cJSON_Delete(job->root);
+	g_ptr_array_unref(job->items);
+}
+
+static GPtrArray *render_page(char *text)
+{
+	GPtrArray *items = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)item_unref);
+	const cJSON *results, *profile;
+	struct item *item;
+	cJSON *root;
+
+	check(page_parse(text, strlen(text), &root, &results) == 0);
+	cJSON_ArrayForEach(profile, results) {
+		check(item_render(profile, &item) == 0);
+		g_ptr_array_add(items, item);
+	}
+	cJSON_Delete(root);
+	return items;
 }
 
 static double run(struct store *st, char **pages, int n_pages)
@@ -88,16 +106,13 @@ static double run(struct store *st, char **pages, int n_pages)
 	struct job job = { .st = st };
 	GThread *thread = NULL;
 	gint64 start = g_get_monotonic_time();
-	const cJSON *results;
-	cJSON *root;
+	GPtrArray *items;
 	int i;
 
 	for (i = 0; i < n_pages; i++) {
-		check(page_parse(pages[i], strlen(pages[i]), &root,
-				 &results) == 0);
+		items = render_page(pages[i]);
 		finish(&job, &thread);
-		job.root = root;
-		job.results = results;
+		job.items = items;
 		thread = g_thread_new("store", store_page, &job);
 	}
 	finish(&job, &thread);
