@@ -16,8 +16,8 @@
  * st->write_lock. store_begin takes the mutex and BEGINs; the same thread
  * COMMITs and releases it in store_commit or store_rollback. The thread-local
  * conn_batch names the store whose writer this thread holds. A write from
- * that thread joins the open transaction (store_put within a
- * savepoint, so a put that fails leaves the batch as it was); a write from
+ * that thread joins the open transaction (a put that fails leaves the
+ * batch as it was, write.c says how); a write from
  * another thread takes the mutex for a transaction of its own, and so waits
  * for the batch in flight to end. One batch per thread at a time: store_begin
  * while this thread holds a writer, of this store or another, is refused

@@ -43,6 +43,8 @@ struct store {
 	int cache_kib;			/* page cache per connection; 0: default */
 	pthread_mutex_t write_lock;	/* held from BEGIN to COMMIT */
 	struct store_conn *writer;	/* protected by write_lock */
+	bool spoiled;			/* protected by write_lock; the batch
+					   holds a put half done: roll back */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;
 	struct store_conn *idle;	/* protected by pool_lock */

@@ -252,7 +252,7 @@ static struct item *item_alloc(const struct builder *m, size_t data_size)
 }
 
 static void item_fill(struct item *item, const cJSON *profile,
-		      const char *data, size_t size)
+		      const char *data, size_t size, size_t compact_size)
 {
 	const char *id = cJSON_GetStringValue(
 		cJSON_GetObjectItemCaseSensitive(profile, "id"));
@@ -263,13 +263,13 @@ static void item_fill(struct item *item, const cJSON *profile,
 	memcpy(item->data, data, size);
 	item->data[size] = '\0';
 	item->size = size;
-	item->compact_size = render_compact(data, size, 0, SIZE_MAX, NULL);
+	item->compact_size = compact_size;
 	item->refs = 1;
 }
 
 /* Builds the item of profile around its rendered bytes data. */
 static int build(const cJSON *profile, const char *data, size_t size,
-		 struct item **out)
+		 size_t compact_size, struct item **out)
 {
 	struct builder m = { 0 }, b = { 0 };
 	struct item *item;
@@ -284,7 +284,7 @@ static int build(const cJSON *profile, const char *data, size_t size,
 	item->n_partner_lists = b.n_partner;
 	item->n_space_lists = b.n_space;
 	item->n_channels = b.n_channels;
-	item_fill(item, profile, data, size);
+	item_fill(item, profile, data, size, compact_size);
 	*out = item;
 	return 0;
 }
@@ -299,16 +299,16 @@ static bool profile_ok(const cJSON *profile)
 
 int item_render(const cJSON *profile, struct item **out)
 {
-	size_t size;
+	size_t size, compact_size;
 	char *data;
 	int ret;
 
 	if (!profile_ok(profile))
 		return -EINVAL;
-	ret = render_json(profile, &data, &size);
+	ret = render_json_sized(profile, &data, &size, &compact_size);
 	if (ret < 0)
 		return ret;
-	ret = build(profile, data, size, out);
+	ret = build(profile, data, size, compact_size, out);
 	free(data);
 	return ret;
 }
@@ -320,8 +320,10 @@ int item_from_stored(const char *data, size_t size, struct item **out)
 
 	if (!profile)
 		return -EUCLEAN;
-	ret = profile_ok(profile) ? build(profile, data, size, out)
-				  : -EUCLEAN;
+	ret = profile_ok(profile) ?
+	      build(profile, data, size,
+		    render_compact(data, size, 0, SIZE_MAX, NULL), out) :
+	      -EUCLEAN;
 	cJSON_Delete(profile);
 	return ret;
 }

@@ -2,7 +2,8 @@
  * render.h - JSON as the files show it.
  *
  * render_json() prints a cJSON value the way every file of the mount shows
- * JSON: formatted, exact integers, a final newline. render_compact()
+ * JSON: formatted, exact integers, a final newline; render_json_sized()
+ * also tells the size of its compact form. render_compact()
  * streams the one-line form of such bytes (whitespace outside strings
  * dropped): it copies the compact bytes whose positions lie in [from, to)
  * to out (when out is not NULL) and returns how many there were; with
@@ -20,6 +21,8 @@
 #include <cjson/cJSON.h>
 
 int render_json(const cJSON *item, char **data, size_t *size);
+int render_json_sized(const cJSON *item, char **data, size_t *size,
+		      size_t *compact_size);
 size_t render_compact(const char *data, size_t size, size_t from, size_t to,
 		      char *out);
 void render_fix_nul_escapes(char *json, size_t len);

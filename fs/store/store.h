@@ -11,9 +11,14 @@
  * bounded, is the cache for hot files. store.c opens it, read.c reads,
  * write.c writes; profiles.ndjson is lines.h.
  *
- * Writes: store_put, store_sweep, store_state_set and store_doc_set run in
- * the current batch when the calling thread has one open (store_begin ..
- * store_commit), otherwise each is its own transaction. A batch is one
+ * store_put renders a profile (item_render) and stores it; store_put_item
+ * stores one rendered already, so that a caller may render on another
+ * thread than the one that writes.
+ *
+ * Writes: store_put, store_put_item, store_sweep, store_state_set and
+ * store_doc_set run in the current batch when the calling thread has one
+ * open (store_begin .. store_commit), otherwise each is its own
+ * transaction. A batch is one
  * transaction: a crash loses the batch in flight and nothing else. One
  * batch at a time per thread; other processes wait for SQLite's write lock
  * (busy timeout).
@@ -70,6 +75,8 @@ int store_commit(struct store *st);
 void store_rollback(struct store *st);
 int store_put(struct store *st, const cJSON *profile, uint64_t pass,
 	      int64_t *modified_ms, bool *changed);
+int store_put_item(struct store *st, const struct item *item, uint64_t pass,
+		   bool *changed);
 size_t store_sweep(struct store *st, uint64_t pass,
 		   void (*removed)(const char *id, void *arg), void *arg);
 int store_state_set(struct store *st, const char *key, int64_t value);

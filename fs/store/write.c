@@ -12,6 +12,10 @@
  * are reconciled, so a claim still made keeps its row and its channel id
  * keeps its position. Deleting a profile deletes its other rows by trigger,
  * and triggers keep the total row (count, profiles.ndjson size) exact.
+ *
+ * A put that fails within a batch leaves the batch as it was: a changed
+ * profile is written in a savepoint, a new one is undone by deleting its
+ * row (put_new says why).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -37,6 +41,7 @@ int store_begin(struct store *st)
 		pthread_mutex_unlock(&st->write_lock);
 		return ret;
 	}
+	st->spoiled = false;
 	conn_set_batch(st);
 	return 0;
 }
@@ -53,6 +58,10 @@ int store_commit(struct store *st)
 
 	if (!conn_holds_writer(st))
 		return -EINVAL;
+	if (st->spoiled) {
+		store_rollback(st);
+		return -EIO;
+	}
 	ret = conn_exec(st->writer, "COMMIT");
 	if (ret < 0)
 		conn_exec(st->writer, "ROLLBACK");
@@ -176,9 +185,9 @@ static int member_add(struct store_conn *c, const char *space, int64_t list,
 }
 
 static int put_members(struct store_conn *c, const struct item *item,
-		       int64_t row)
+		       int64_t row, bool fresh)
 {
-	int ret = run(c, SQL_MEMBERS_CLEAR, row, 0);
+	int ret = fresh ? 0 : run(c, SQL_MEMBERS_CLEAR, row, 0);
 	size_t i;
 
 	for (i = 0; ret == 0 && i < item->n_partner_lists; i++)
@@ -230,10 +239,10 @@ static int drop_channels(struct store_conn *c, const struct item *item,
 }
 
 static int put_channels(struct store_conn *c, const struct item *item,
-			int64_t row)
+			int64_t row, bool fresh)
 {
 	sqlite3_stmt *stmt;
-	int ret = drop_channels(c, item, row);
+	int ret = fresh ? 0 : drop_channels(c, item, row);
 	size_t i;
 
 	for (i = 0; ret == 0 && i < item->n_channels; i++) {
@@ -294,17 +303,56 @@ static int put_body(struct store_conn *c, const struct item *item,
 	return ret < 0 ? ret : 0;
 }
 
-static int put_all(struct store_conn *c, const struct item *item,
-		   uint64_t pass, int64_t row)
+/* The rows beside the profile's; fresh: a new profile, nothing to replace. */
+static int put_rest(struct store_conn *c, const struct item *item,
+		    int64_t row, bool fresh)
 {
-	int ret = put_row(c, item, pass, &row);
+	int ret = put_body(c, item, row);
 
 	if (ret == 0)
-		ret = put_body(c, item, row);
+		ret = put_members(c, item, row, fresh);
 	if (ret == 0)
-		ret = put_members(c, item, row);
+		ret = put_channels(c, item, row, fresh);
+	return ret;
+}
+
+/*
+ * A stored profile changed: in a savepoint, so that a put that fails
+ * leaves the batch as it was.
+ */
+static int put_changed(struct store_conn *c, const struct item *item,
+		       uint64_t pass, int64_t row)
+{
+	int ret = exec_cached(c, SQL_SAVEPOINT);
+
+	if (ret < 0)
+		return ret;
+	ret = put_row(c, item, pass, &row);
 	if (ret == 0)
-		ret = put_channels(c, item, row);
+		ret = put_rest(c, item, row, false);
+	if (ret < 0)
+		exec_cached(c, SQL_ROLLBACK_TO);
+	exec_cached(c, SQL_RELEASE);
+	return ret;
+}
+
+/*
+ * A new profile, without the savepoint, whose journal copies every page
+ * the put touches (a sixth of a listing's writing): a put that fails is
+ * undone by deleting its row, whose trigger deletes the rest. When even
+ * that fails, the batch is spoiled and its commit rolls it back.
+ */
+static int put_new(struct store *st, const struct item *item, uint64_t pass)
+{
+	struct store_conn *c = st->writer;
+	int64_t row = 0;
+	int ret = put_row(c, item, pass, &row);
+
+	if (ret < 0)
+		return ret;	/* a failed statement undoes itself */
+	ret = put_rest(c, item, row, true);
+	if (ret < 0 && run(c, SQL_DELETE, row, 0) < 0)
+		st->spoiled = true;
 	return ret;
 }
 
@@ -333,26 +381,36 @@ static int look(struct store_conn *c, const struct item *item,
 }
 
 /* In a transaction: stores the item, or only its pass when unchanged. */
-static int put_item(struct store_conn *c, const struct item *item,
+static int put_item(struct store *st, const struct item *item,
 		    uint64_t pass, bool *changed)
 {
 	int64_t row = 0, seen = 0;
 	bool same = false;
 	int ret;
 
-	ret = exec_cached(c, SQL_SAVEPOINT);
-	if (ret < 0)
-		return ret;
-	ret = look(c, item, &row, &seen, &same);
+	ret = look(st->writer, item, &row, &seen, &same);
 	if (ret == 0 && same && seen != (int64_t)pass)
-		ret = run(c, SQL_SEEN, row, (int64_t)pass);
+		ret = run(st->writer, SQL_SEEN, row, (int64_t)pass);
+	else if (ret == 0 && !same && row)
+		ret = put_changed(st->writer, item, pass, row);
 	else if (ret == 0 && !same)
-		ret = put_all(c, item, pass, row);
-	if (ret < 0)
-		exec_cached(c, SQL_ROLLBACK_TO);
-	exec_cached(c, SQL_RELEASE);
+		ret = put_new(st, item, pass);
 	if (ret == 0)
 		*changed = !same;
+	return ret;
+}
+
+int store_put_item(struct store *st, const struct item *item, uint64_t pass,
+		   bool *changed)
+{
+	bool differs = false;
+	int ret, opened;
+
+	opened = write_enter(st);
+	ret = opened < 0 ? opened : put_item(st, item, pass, &differs);
+	ret = write_leave(st, opened, ret);
+	if (ret == 0)
+		*changed = differs;
 	return ret;
 }
 
@@ -360,19 +418,14 @@ int store_put(struct store *st, const cJSON *profile, uint64_t pass,
 	    int64_t *modified_ms, bool *changed)
 {
 	struct item *item;
-	bool differs = false;
-	int ret, opened;
+	int ret;
 
 	ret = item_render(profile, &item);
 	if (ret < 0)
 		return ret;
-	opened = write_enter(st);
-	ret = opened < 0 ? opened : put_item(st->writer, item, pass, &differs);
-	ret = write_leave(st, opened, ret);
-	if (ret == 0) {
+	ret = store_put_item(st, item, pass, changed);
+	if (ret == 0)
 		*modified_ms = item->modified_ms;
-		*changed = differs;
-	}
 	item_unref(item);
 	return ret;
 }

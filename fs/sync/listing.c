@@ -23,6 +23,7 @@
 #include "auth/base/hash.h"
 #include "auth/base/log.h"
 #include "auth/net/http.h"
+#include "fs/store/item.h"
 #include "fs/store/render.h"
 #include "fs/sync/listing.h"
 #include "fs/sync/page.h"
@@ -31,24 +32,27 @@
 #define SEARCH_PATH "/api/v2/search/PROFILE"
 #define MAX_STALE_PAGES 3
 
-/* One page on its way to the store, while the next one is fetched. */
+/*
+ * One page on its way to the store, while the next one is fetched: its
+ * profiles rendered already, on the fetching thread, so that the thread
+ * that stores it only writes (the two share the machine's cores).
+ */
 struct page_job {
 	struct listing *l;
-	cJSON *root;
-	const cJSON *results;
+	GPtrArray *items;	/* struct item *, the page's profiles */
+	size_t skipped;		/* profiles whose id cannot be a file name */
 	struct resume at;	/* the listing resumes here once it is stored */
 	GThread *thread;		/* storing it; NULL when none */
 	int res;
 };
 
-static void put_profile(struct listing *l, const cJSON *profile,
+static void put_profile(struct listing *l, const struct item *item,
 			size_t *skipped)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(profile, "id");
+	int64_t mt = item->modified_ms;
 	bool changed;
-	int64_t mt;
 
-	if (store_put(l->store, profile, l->pass, &mt, &changed) < 0) {
+	if (store_put_item(l->store, item, l->pass, &changed) < 0) {
 		(*skipped)++;
 		return;
 	}
@@ -62,7 +66,7 @@ static void put_profile(struct listing *l, const cJSON *profile,
 	l->changed++;
 	if (!l->quiet && l->hooks && l->hooks->profile_changed)
 		l->hooks->profile_changed(l->hooks->arg, remote_env(l->remote),
-					  id->valuestring);
+					  item->id);
 }
 
 /*
@@ -92,14 +96,14 @@ static gpointer store_page(gpointer arg)
 {
 	struct page_job *job = arg;
 	struct listing *l = job->l;
-	const cJSON *profile;
-	size_t skipped = 0;
+	size_t skipped = job->skipped;
+	guint i;
 
 	job->res = store_begin(l->store);
 	if (job->res < 0)
 		return NULL;
-	cJSON_ArrayForEach(profile, job->results)
-		put_profile(l, profile, &skipped);
+	for (i = 0; i < job->items->len; i++)
+		put_profile(l, g_ptr_array_index(job->items, i), &skipped);
 	store_progress(l, job);
 	job->res = store_commit(l->store);
 	if (skipped)
@@ -117,8 +121,8 @@ static int finish_store(struct listing *l, struct page_job *job)
 		return 0;
 	g_thread_join(job->thread);
 	job->thread = NULL;
-	cJSON_Delete(job->root);
-	job->root = NULL;
+	g_ptr_array_unref(job->items);
+	job->items = NULL;
 	resume_clear(&job->at);
 	if (job->res < 0) {
 		remote_note_error(l->remote, "%s: cannot write the store %s: %s",
@@ -129,25 +133,49 @@ static int finish_store(struct listing *l, struct page_job *job)
 	return 0;
 }
 
+/* The page's profiles as items; those that cannot be one are counted. */
+static GPtrArray *render_page(const cJSON *results, size_t *skipped)
+{
+	GPtrArray *items = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)item_unref);
+	const cJSON *profile;
+	struct item *item;
+
+	*skipped = 0;
+	cJSON_ArrayForEach(profile, results) {
+		if (item_render(profile, &item) < 0)
+			(*skipped)++;
+		else
+			g_ptr_array_add(items, item);
+	}
+	return items;
+}
+
 /* Hands a parsed page to the store, after the previous one is in. */
 static int start_store(struct listing *l, struct page_job *job, cJSON *root,
 		       const cJSON *results)
 {
-	int res = finish_store(l, job);
+	GPtrArray *items;
+	size_t skipped;
+	int res;
 
+	/* rendered while the previous page is being written */
+	items = render_page(results, &skipped);
+	cJSON_Delete(root);
+	res = finish_store(l, job);
 	if (res < 0) {
-		cJSON_Delete(root);
+		g_ptr_array_unref(items);
 		return res;
 	}
 	job->l = l;
-	job->root = root;
-	job->results = results;
+	job->items = items;
+	job->skipped = skipped;
 	resume_set(&job->at, l->at.phase, l->at.ms, l->at.after);
 	job->thread = g_thread_try_new("store", store_page, job, NULL);
 	if (!job->thread) {
 		store_page(job);
-		job->root = NULL;
-		cJSON_Delete(root);
+		g_ptr_array_unref(job->items);
+		job->items = NULL;
 		resume_clear(&job->at);
 		return job->res < 0 ? -EIO : 0;
 	}

@@ -1,6 +1,7 @@
 /*
  * test_render.c - profile bytes: determinism, numbers, UTF-8, NUL escapes,
- * and the compact form used by profiles.ndjson.
+ * the compact form used by profiles.ndjson, and the bytes being
+ * cJSON_Print's.
  */
 #include "check.h"
 #include <stdint.h>
@@ -148,7 +149,8 @@ static void expect_compact(const char *text)
 	char *want = cJSON_PrintUnformatted(root), *data, *got;
 	size_t size, n, wlen = strlen(want);
 
-	check(render_json(root, &data, &size) == 0);
+	check(render_json_sized(root, &data, &size, &n) == 0);
+	check(n == wlen);
 	check(render_compact(data, size, 0, SIZE_MAX, NULL) == wlen);
 	got = malloc(wlen + 1);
 	n = render_compact(data, size, 0, SIZE_MAX, got);
@@ -189,6 +191,32 @@ static void test_compact(void)
 		       "\"createdTime\":1660979112596,\"modifiedTime\":1680587723279}");
 }
 
+/* Without integers of 16 digits, the bytes are cJSON_Print's and a newline. */
+static void expect_as_cjson(const char *text)
+{
+	cJSON *root = parse(text);
+	char *want = cJSON_Print(root), *data;
+	size_t size, wlen = strlen(want);
+
+	check(render_json(root, &data, &size) == 0);
+	check(size == wlen + 1 && memcmp(data, want, wlen) == 0);
+	free(data);
+	cJSON_free(want);
+	cJSON_Delete(root);
+}
+
+static void test_as_cjson(void)
+{
+	expect_as_cjson("{}");
+	expect_as_cjson("[[], {}, [{}], {\"a\":[]}]");
+	expect_as_cjson("{\"a\":{\"b\":{\"c\":[1, {\"d\":{}}]}},\"e\":\"\"}");
+	expect_as_cjson("[\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u0001 \\u001f \\u007f\"]");
+	expect_as_cjson("{\"\\n\\u0002\":\"\xc3\xa9\\u2028\"}");
+	expect_as_cjson("[0, -0, 1, -1, 2147483648, -2147483649, 1.5, -2.25, 0.1,"
+			" 1e300, -1e-300, 123456789.123456789, 3.14159265358979]");
+	expect_as_cjson("[null, true, false, \"x\"]");
+}
+
 int main(void)
 {
 	test_integers();
@@ -197,6 +225,7 @@ int main(void)
 	test_nul_escapes();
 	test_nul_escapes_length();
 	test_compact();
-	printf("render: 6 tests passed\n");
+	test_as_cjson();
+	printf("render: 7 tests passed\n");
 	return 0;
 }
