@@ -202,6 +202,11 @@ static int put_value(struct printer *pr, const cJSON *node, int depth)
 	case cJSON_String:
 		put_string(pr->out, node->valuestring);
 		return 0;
+	case cJSON_Raw:		/* never parsed; printed as is, like cJSON */
+		if (!node->valuestring)
+			return -EINVAL;
+		g_string_append(pr->out, node->valuestring);
+		return 0;
 	case cJSON_Array:
 		return put_array(pr, node, depth);
 	case cJSON_Object:
