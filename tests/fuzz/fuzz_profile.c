@@ -27,6 +27,8 @@
 #include "fs/store/render.h"
 #include "fs/store/store.h"
 
+static const struct lines_spec ndjson_all = { .format = LINES_NDJSON };
+
 #define PIECE 1000	/* not a divisor of any line length in particular */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -84,7 +86,7 @@ static void read_ndjson(struct store *idx, const struct item *found)
 	char *all;
 	ssize_t n;
 
-	if (lines_open(idx, &lines) < 0)
+	if (lines_open(idx, &ndjson_all, &lines) < 0)
 		abort();
 	total = lines_size(lines);
 	if (total != found->compact_size + 1)

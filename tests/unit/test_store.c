@@ -28,6 +28,8 @@
 #include "fs/store/store.h"
 #include "fs/view/stat.h"
 
+static const struct lines_spec ndjson_all = { .format = LINES_NDJSON };
+
 #define TEMPLATE \
 	"{\"id\":\"%s\",\"contact\":{\"firstName\":\"Ol\xc3\xbawaseun\"," \
 	"\"lastName\":\"Nowak\",\"fullName\":\"Ol\xc3\xbawaseun Nowak\"," \
@@ -712,7 +714,7 @@ static void read_everywhere(struct store *idx, const char *const *texts,
 	char *want = ndjson_reference(texts, n, &len), buf[512];
 
 	check(len < sizeof(buf) - 8);
-	check(lines_open(idx, &lines) == 0);
+	check(lines_open(idx, &ndjson_all, &lines) == 0);
 	check(lines_size(lines) == len);
 	for (off = 0; off <= len + 2; off++)
 		for (size = 0; size <= len + 2 - off; size++)
@@ -734,7 +736,7 @@ static void test_lines_small(void)
 	char buf[8];
 	int i;
 
-	check(lines_open(idx, &lines) == 0);
+	check(lines_open(idx, &ndjson_all, &lines) == 0);
 	check(lines_size(lines) == 0);
 	check(lines_read(lines, buf, sizeof(buf), 0) == 0);
 	lines_close(lines);
@@ -761,7 +763,7 @@ static void test_lines(void)
 	}
 	check(store_commit(idx) == 0);
 	want = ndjson_reference((const char *const *)texts, N, &len);
-	check(lines_open(idx, &lines) == 0);
+	check(lines_open(idx, &ndjson_all, &lines) == 0);
 	check(lines_size(lines) == len);
 	read_in_pieces(lines, want, len, 1);
 	read_in_pieces(lines, want, len, 7);
@@ -788,7 +790,7 @@ static void test_lines(void)
 	lines_close(lines);
 
 	/* a new view sees the new store */
-	check(lines_open(idx, &lines) == 0);
+	check(lines_open(idx, &ndjson_all, &lines) == 0);
 	check(lines_size(lines) < len);
 	lines_close(lines);
 	free(want);
@@ -959,7 +961,7 @@ static void *reader(void *arg)
 			check(item->data[item->size - 1] == '\n');
 		item_unref(item);
 		check(store_each(r->idx, &all, 0, check_entry, NULL) == 0);
-		check(lines_open(r->idx, &lines) == 0);
+		check(lines_open(r->idx, &ndjson_all, &lines) == 0);
 		check(lines_read(lines, buf, sizeof(buf), 3) >= 0);
 		lines_close(lines);
 		(void)store_count(r->idx);
@@ -1098,7 +1100,7 @@ static void measure_reads(struct store *idx, int n)
 			&seen) == 0 && seen == (size_t)n);
 	printf("  store_each all        %8.3f s\n", now() - t);
 	t = now();
-	check(lines_open(idx, &lines) == 0);
+	check(lines_open(idx, &ndjson_all, &lines) == 0);
 	size = lines_size(lines);
 	do {
 		got = lines_read(lines, buf, 131072, (off_t)off);
