@@ -60,6 +60,7 @@ struct store_lines {
 	uint64_t size;
 	uint64_t n_lines;
 	uint64_t extra;			/* what each line adds to its size */
+	int64_t newest_ms;		/* its newest profile's modifiedTime */
 	struct csv_columns *cols;	/* csv; protected by lock */
 	GString *head;			/* csv: the header; else empty */
 	GString *row;			/* protected by lock: a csv line */
@@ -82,12 +83,14 @@ static const char SQL_ID_OF[] = "SELECT id FROM profile WHERE rowid = ?1";
 static const char SQL_FIELDS[] =
 	"SELECT space, key FROM field ORDER BY space, key";
 
-/* The sums of every profile's sizes (of the lines' stored parts). */
+/* The number of lines, the sums of their stored parts' sizes and the
+ * newest profile's time. */
 static const char TOTAL_ALL[] =
-	"SELECT profiles, ndjson - profiles, csv FROM total";
+	"SELECT profiles, ndjson - profiles, csv,"
+	" (SELECT max(modified) FROM profile) FROM total";
 static const char TOTAL_LIST[] =
 	"SELECT count(*), coalesce(sum(p.compact_size), 0),"
-	" coalesce(sum(p.csv_size), 0) FROM member m"
+	" coalesce(sum(p.csv_size), 0), max(p.modified) FROM member m"
 	" JOIN profile p ON p.rowid = m.profile"
 	" WHERE m.space = ?2 AND m.list = ?3";
 /* Lines from an id on (%s: the size column, the bytes' table, >= or >). */
@@ -185,6 +188,7 @@ static int total_read(struct store_lines *lines)
 		sum = (uint64_t)sqlite3_column_int64(stmt, csv ? 2 : 1);
 		lines->size = lines->head->len + sum +
 			      lines->n_lines * lines->extra;
+		lines->newest_ms = sqlite3_column_int64(stmt, 3);
 	}
 	conn_stmt_done(lines->conn, stmt);
 	return ret > 0 ? 0 : ret < 0 ? ret : -EUCLEAN;
@@ -272,6 +276,11 @@ void lines_close(struct store_lines *lines)
 uint64_t lines_size(const struct store_lines *lines)
 {
 	return lines ? lines->size : 0;
+}
+
+int64_t lines_newest(const struct store_lines *lines)
+{
+	return lines ? lines->newest_ms : 0;
 }
 
 /* --- the line ends (lock held) ------------------------------------------- */

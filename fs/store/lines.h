@@ -32,6 +32,8 @@ struct store_lines;
 int lines_open(struct store *st, const struct lines_spec *spec,
 	       struct store_lines **out);
 uint64_t lines_size(const struct store_lines *lines);
+/* The newest of its profiles' modifiedTime (0 when it has none). */
+int64_t lines_newest(const struct store_lines *lines);
 ssize_t lines_read(struct store_lines *lines, char *buf, size_t size,
 		   off_t off);
 void lines_close(struct store_lines *lines);

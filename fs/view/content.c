@@ -89,17 +89,18 @@ static uint64_t export_ino(const struct node *n, const struct lines_spec *spec)
 	return ino;
 }
 
-/* The store's snapshot, with custom-fields.json for a csv's header. */
+/* The store's snapshot, with custom-fields.json for a csv's header; its
+ * mtime is its newest profile's, or the header's when that is newer. */
 static int open_lines(struct view_env *e, struct lines_spec *spec,
-		      struct store_lines **lines)
+		      struct store_lines **lines, int64_t *mtime_ms)
 {
 	GBytes *doc = NULL;
-	int64_t mtime_ms;
+	int64_t doc_ms = 0;
 	gsize len = 0;
 	int res = 0;
 
 	if (spec->format == LINES_CSV)
-		res = docs_get(e->docs, DOC_CUSTOM_FIELDS, &doc, &mtime_ms);
+		res = docs_get(e->docs, DOC_CUSTOM_FIELDS, &doc, &doc_ms);
 	if (res < 0)
 		return res;
 	if (doc)
@@ -108,6 +109,8 @@ static int open_lines(struct view_env *e, struct lines_spec *spec,
 	res = lines_open(e->store, spec, lines);
 	if (doc)
 		g_bytes_unref(doc);
+	if (res == 0)
+		*mtime_ms = MAX(lines_newest(*lines), doc_ms);
 	return res;
 }
 
@@ -120,6 +123,7 @@ static int open_export(const struct view *v, const struct node *n,
 	struct view_env *e = n->env;
 	struct lines_spec spec;
 	struct doc_list list;
+	int64_t mtime_ms = 0;
 	int res = 0;
 
 	export_spec(n, &spec);
@@ -133,11 +137,10 @@ static int open_export(const struct view *v, const struct node *n,
 	if (res == 0 && !sync_complete(e->sync))
 		res = -EAGAIN;
 	if (res == 0)
-		res = open_lines(e, &spec, &c->lines);
+		res = open_lines(e, &spec, &c->lines, &mtime_ms);
 	if (res < 0)
 		return res;
-	stat_base(v, &c->st, S_IFREG, export_ino(n, &spec),
-		  store_newest(e->store));
+	stat_base(v, &c->st, S_IFREG, export_ino(n, &spec), mtime_ms);
 	stat_size(&c->st, lines_size(c->lines));
 	return 0;
 }
