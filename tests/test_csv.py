@@ -332,3 +332,51 @@ def test_exports_are_eagain_before_the_first_full_listing(mounted):
         assert errno_of(lambda: read(root / rel)) == errno.EAGAIN, rel
     fake.clear_faults()
     m.kill()
+
+
+# What version 1 of the store was: the tables version 2 adds are dropped and
+# the triggers are those of version 1.
+DOWNGRADE = """
+DROP TRIGGER profile_insert; DROP TRIGGER profile_update; DROP TRIGGER profile_delete;
+DROP TRIGGER prop_insert; DROP TRIGGER prop_delete;
+DROP INDEX member_order; DROP TABLE csv; DROP TABLE prop; DROP TABLE field;
+ALTER TABLE member DROP COLUMN id;
+ALTER TABLE profile DROP COLUMN csv_size;
+ALTER TABLE total DROP COLUMN csv;
+CREATE TRIGGER profile_insert AFTER INSERT ON profile BEGIN
+ UPDATE total SET profiles = profiles + 1, ndjson = ndjson + new.compact_size + 1;
+ END;
+CREATE TRIGGER profile_update AFTER UPDATE OF compact_size ON profile BEGIN
+ UPDATE total SET ndjson = ndjson - old.compact_size + new.compact_size;
+ END;
+CREATE TRIGGER profile_delete AFTER DELETE ON profile BEGIN
+ UPDATE total SET profiles = profiles - 1, ndjson = ndjson - old.compact_size - 1;
+ DELETE FROM body WHERE rowid = old.rowid;
+ DELETE FROM member WHERE profile = old.rowid;
+ DELETE FROM channel WHERE profile = old.rowid;
+ END;
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_store_of_version_1_is_upgraded_in_place(keyring, make_fake, mount):
+    """A store made before profiles.csv gets its cells from the profiles it
+    holds at the next mount: the exports are the same, and nothing is
+    listed again."""
+    fake, m, root, expected = synced(keyring, make_fake, mount, profiles=200)
+    want = {rel: read(root / rel) for rel in
+            ("profiles.csv", "profiles.ndjson", "lists/workspace/4706/1/profiles.csv")}
+    m.unmount()
+    store = fsutil.store_path(keyring)
+    db = sqlite3.connect(store)
+    db.executescript(DOWNGRADE)
+    assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    db.close()
+    fake.reset_counters()
+    m = mount(name="again")
+    root = m.path / "prod2"
+    for rel, data in want.items():
+        assert read(root / rel) == data, rel
+    assert fsutil.calls_by_endpoint(fake) == {"search": 1}
+    assert fsutil.store_query(store, "PRAGMA user_version") == 2
+    m.unmount()

@@ -14,8 +14,9 @@
  * laid out from the cells the store holds (columns.h), which are the same
  * for every column layout, so only the snapshot's custom columns are worked
  * out at open. A line whose bytes disagree with its size (which a store
- * that is not what it says could give) is cut or padded with spaces: the
- * size is never a lie.
+ * that is not what it says could give) never makes the size a lie: an
+ * ndjson line is cut or padded with spaces, a csv line is all spaces but its
+ * CRLF (a cut could leave a quote open and spoil the rows after it).
  *
  * Finding the line under an offset: a read that starts where the previous
  * one stopped (the common case, cat or cp) resumes from the line it stopped
@@ -420,7 +421,7 @@ static size_t csv_copy(struct store_lines *lines, const char *data,
 	size_t n;
 
 	columns_row(lines->cols, data, size, row);
-	if (row->len != len) {	/* cut or padded, its CRLF kept */
+	if (row->len != len) {	/* spaces, its CRLF kept */
 		g_string_set_size(row, len >= 2 ? (size_t)len - 2 : 0);
 		memset(row->str, ' ', row->len);
 		g_string_append_len(row, "\r\n", len >= 2 ? 2 : (gssize)len);
