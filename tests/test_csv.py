@@ -339,8 +339,7 @@ def test_exports_are_eagain_before_the_first_full_listing(mounted):
 DOWNGRADE = """
 DROP TRIGGER profile_insert; DROP TRIGGER profile_update; DROP TRIGGER profile_delete;
 DROP TRIGGER prop_insert; DROP TRIGGER prop_delete;
-DROP INDEX member_order; DROP TABLE csv; DROP TABLE prop; DROP TABLE field;
-ALTER TABLE member DROP COLUMN id;
+DROP TABLE csv; DROP TABLE prop; DROP TABLE field;
 ALTER TABLE profile DROP COLUMN csv_size;
 ALTER TABLE total DROP COLUMN csv;
 CREATE TRIGGER profile_insert AFTER INSERT ON profile BEGIN

@@ -57,16 +57,21 @@ void csv_field(GString *out, const char *s, size_t len)
 	g_string_append_c(out, '"');
 }
 
-/* One value of a multi-valued field, its separator and escape escaped. */
-static void add_value(GString *raw, const char *s)
+static void add_escaped(GString *raw, const char *s)
 {
-	if (raw->len)
-		g_string_append_c(raw, SEPARATOR);
 	for (; *s; s++) {
 		if (*s == SEPARATOR || *s == ESCAPE)
 			g_string_append_c(raw, ESCAPE);
 		g_string_append_c(raw, *s);
 	}
+}
+
+/* One value of a multi-valued field, its separator and escape escaped. */
+static void add_value(GString *raw, const char *s)
+{
+	if (raw->len)
+		g_string_append_c(raw, SEPARATOR);
+	add_escaped(raw, s);
 }
 
 /* A scalar's text; a missing value or null is none (false). */
@@ -167,18 +172,14 @@ static void iso_time(struct fixed *f, const cJSON *v)
 	end_field(f);
 }
 
-/* "A:B" of two scalars, as one value. */
+/* "A:B" of two scalars, as one value (':' needs no escape). */
 static void add_pair(struct fixed *f, const cJSON *a, const cJSON *b)
 {
-	GString *pair = g_string_new(NULL);
-
 	scalar_text(a, f->text);
-	g_string_append(pair, f->text->str);
-	g_string_append_c(pair, ':');
+	add_value(f->raw, f->text->str);
+	g_string_append_c(f->raw, ':');
 	scalar_text(b, f->text);
-	g_string_append(pair, f->text->str);
-	add_value(f->raw, pair->str);
-	g_string_free(pair, TRUE);
+	add_escaped(f->raw, f->text->str);
 }
 
 static void channels(struct fixed *f, const cJSON *list)
@@ -232,17 +233,29 @@ struct custom {
 	GString *cells;
 	GString *raw;
 	GString *text;
-	GHashTable *seen;	/* "SPACE\x1fKEY" */
 	size_t size;		/* the encoded fields' bytes */
 };
+
+/* Whether the cells made so far have a record of (space, key): a profile
+ * holds few, so a walk is cheaper than a table. */
+static bool has_record(const struct custom *c, const char *space,
+		       const char *key)
+{
+	struct csv_cell cell;
+	size_t pos = 0;
+
+	while (csv_each_cell(c->cells->str, c->cells->len, &pos, &cell))
+		if (strcmp(cell.key, key) == 0 && strcmp(cell.space, space) == 0)
+			return true;
+	return false;
+}
 
 static void custom_record(struct custom *c, const char *space,
 			  const cJSON *prop)
 {
-	char *seen_key = g_strconcat(space, "\x1f", prop->string, NULL);
 	size_t before;
 
-	if (!g_hash_table_add(c->seen, seen_key))
+	if (has_record(c, space, prop->string))
 		return;	/* a repeated key: the first one counts */
 	g_string_truncate(c->raw, 0);
 	add_values(c->raw, c->text, prop);
@@ -289,7 +302,7 @@ static void custom_fields(struct custom *c, const cJSON *profile)
 int csv_cells(const cJSON *profile, GString *cells, size_t *size)
 {
 	struct fixed f = { cells, g_string_new(NULL), g_string_new(NULL) };
-	struct custom c = { cells, f.raw, f.text, NULL, 0 };
+	struct custom c = { cells, f.raw, f.text, 0 };
 	size_t fixed_len;
 
 	if (!cJSON_IsObject(profile))
@@ -298,9 +311,7 @@ int csv_cells(const cJSON *profile, GString *cells, size_t *size)
 	fixed_fields(&f, profile);
 	fixed_len = cells->len;
 	g_string_append_c(cells, '\0');
-	c.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	custom_fields(&c, profile);
-	g_hash_table_unref(c.seen);
 	g_string_free(f.raw, TRUE);
 	g_string_free(f.text, TRUE);
 	*size = fixed_len + c.size;

@@ -94,22 +94,28 @@ static const char TOTAL_LIST[] =
 	" coalesce(sum(p.csv_size), 0), max(p.modified) FROM member m"
 	" JOIN profile p ON p.rowid = m.profile"
 	" WHERE m.space = ?2 AND m.list = ?3";
-/* Lines from an id on (%s: the size column, the bytes' table, >= or >). */
+/*
+ * Lines from an id on (%s: the size column, the bytes' table, >= or >). A
+ * list's walk the id index and keep the members (a primary key lookup
+ * each, CROSS JOIN keeping that order): reading a list's export costs a
+ * walk of every profile's id, where an index of members by id would cost
+ * every listing a write at a random place per membership.
+ */
 static const char FROM_ALL[] =
 	"SELECT p.id, p.%s, b.data FROM profile p"
 	" LEFT JOIN %s b ON b.rowid = p.rowid WHERE p.id %s ?1 ORDER BY p.id";
 static const char FROM_LIST[] =
-	"SELECT p.id, p.%s, b.data FROM member m INDEXED BY member_order"
-	" JOIN profile p ON p.rowid = m.profile"
-	" LEFT JOIN %s b ON b.rowid = p.rowid"
-	" WHERE m.space = ?2 AND m.list = ?3 AND m.id %s ?1 ORDER BY m.id";
+	"SELECT p.id, p.%s, b.data FROM profile p INDEXED BY profile_id"
+	" CROSS JOIN member m ON m.space = ?2 AND m.list = ?3"
+	" AND m.profile = p.rowid"
+	" LEFT JOIN %s b ON b.rowid = p.rowid WHERE p.id %s ?1 ORDER BY p.id";
 /* Every line's rowid and size, in order (%s: the size column). */
 static const char ENDS_ALL[] =
 	"SELECT rowid, %s FROM profile INDEXED BY profile_id ORDER BY id";
 static const char ENDS_LIST[] =
-	"SELECT m.profile, p.%s FROM member m INDEXED BY member_order"
-	" JOIN profile p ON p.rowid = m.profile"
-	" WHERE m.space = ?2 AND m.list = ?3 ORDER BY m.id";
+	"SELECT p.rowid, p.%s FROM profile p INDEXED BY profile_id"
+	" CROSS JOIN member m ON m.space = ?2 AND m.list = ?3"
+	" AND m.profile = p.rowid ORDER BY p.id";
 
 /* --- opening -------------------------------------------------------------- */
 

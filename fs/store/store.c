@@ -71,15 +71,11 @@ static const char SCHEMA[] =
 /*
  * Version 2, profiles.csv: each profile's cells (csv.h) and their size,
  * the custom fields profiles hold (prop) and how many hold each (field,
- * kept by triggers), and a list's members in id order.
+ * kept by triggers).
  */
 static const char UPGRADE_2[] =
 	"ALTER TABLE profile ADD COLUMN csv_size INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE total ADD COLUMN csv INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE member ADD COLUMN id TEXT NOT NULL DEFAULT '';"
-	"UPDATE member SET id = (SELECT id FROM profile"
-	" WHERE rowid = member.profile);"
-	"CREATE INDEX member_order ON member(space, list, id);"
 	"CREATE TABLE csv(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);"
 	"CREATE TABLE prop(profile INTEGER NOT NULL, space TEXT NOT NULL,"
 	" key TEXT NOT NULL, PRIMARY KEY(profile, space, key)) WITHOUT ROWID;"

@@ -115,8 +115,7 @@ static const char SQL_BODY[] =
 	"INSERT OR REPLACE INTO body(rowid, data) VALUES(?1, ?2)";
 static const char SQL_MEMBERS_CLEAR[] = "DELETE FROM member WHERE profile = ?1";
 static const char SQL_MEMBER_ADD[] =
-	"INSERT OR IGNORE INTO member(space, list, profile, id)"
-	" VALUES(?1, ?2, ?3, ?4)";
+	"INSERT OR IGNORE INTO member(space, list, profile) VALUES(?1, ?2, ?3)";
 static const char SQL_CHANNELS_OF[] =
 	"SELECT rowid, type, cid FROM channel WHERE profile = ?1";
 static const char SQL_CHANNEL_DEL[] = "DELETE FROM channel WHERE rowid = ?1";
@@ -175,7 +174,7 @@ static int run(struct store_conn *c, const char *sql, int64_t a, int64_t b)
 }
 
 static int member_add(struct store_conn *c, const char *space, int64_t list,
-		      int64_t row, const char *id)
+		      int64_t row)
 {
 	sqlite3_stmt *stmt;
 	int ret = conn_stmt(c, SQL_MEMBER_ADD, &stmt);
@@ -185,7 +184,6 @@ static int member_add(struct store_conn *c, const char *space, int64_t list,
 	sqlite3_bind_text(stmt, 1, space, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, list);
 	sqlite3_bind_int64(stmt, 3, row);
-	sqlite3_bind_text(stmt, 4, id, -1, SQLITE_STATIC);
 	ret = conn_step(stmt);
 	conn_stmt_done(c, stmt);
 	return ret < 0 ? ret : 0;
@@ -198,10 +196,10 @@ static int put_members(struct store_conn *c, const struct item *item,
 	size_t i;
 
 	for (i = 0; ret == 0 && i < item->n_partner_lists; i++)
-		ret = member_add(c, "", item->partner_lists[i], row, item->id);
+		ret = member_add(c, "", item->partner_lists[i], row);
 	for (i = 0; ret == 0 && i < item->n_space_lists; i++)
 		ret = member_add(c, item->space_lists[i].space_id,
-				 item->space_lists[i].list_id, row, item->id);
+				 item->space_lists[i].list_id, row);
 	return ret;
 }
 
@@ -290,9 +288,10 @@ static int prop_add(struct store_conn *c, int64_t row,
 	return ret < 0 ? ret : 0;
 }
 
-/* The cells, and the custom fields they hold in place of the old ones. */
+/* The cells, and the custom fields they hold in place of the old ones
+ * (a new row has none). */
 static int put_cells(struct store_conn *c, const struct cells *cells,
-		     int64_t row)
+		     int64_t row, bool fresh)
 {
 	struct csv_cell cell;
 	sqlite3_stmt *stmt;
@@ -306,7 +305,7 @@ static int put_cells(struct store_conn *c, const struct cells *cells,
 			    SQLITE_STATIC);
 	ret = conn_step(stmt);
 	conn_stmt_done(c, stmt);
-	if (ret >= 0)
+	if (ret >= 0 && !fresh)
 		ret = run(c, SQL_PROPS_CLEAR, row, 0);
 	while (ret >= 0 && csv_each_cell(cells->data->str, cells->data->len,
 					 &pos, &cell))
@@ -360,6 +359,7 @@ static int put_body(struct store_conn *c, const struct item *item,
 static int put_all(struct store_conn *c, const struct item *item,
 		   const struct cells *cells, uint64_t pass, int64_t row)
 {
+	bool fresh = row == 0;
 	int ret = put_row(c, item, cells, pass, &row);
 
 	if (ret == 0)
@@ -369,7 +369,7 @@ static int put_all(struct store_conn *c, const struct item *item,
 	if (ret == 0)
 		ret = put_channels(c, item, row);
 	if (ret == 0)
-		ret = put_cells(c, cells, row);
+		ret = put_cells(c, cells, row, fresh);
 	return ret;
 }
 
@@ -531,7 +531,7 @@ int write_fill_csv(struct store_conn *c)
 		ret = fill_next(c, &row, &cells);
 		if (ret <= 0)
 			break;
-		ret = put_cells(c, &cells, row);
+		ret = put_cells(c, &cells, row, false);
 		if (ret == 0)
 			ret = run(c, SQL_CSV_SIZE, row, (int64_t)cells.size);
 		if (ret < 0)
