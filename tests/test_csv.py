@@ -158,6 +158,18 @@ def parsed(data):
                            strict=True))
 
 
+def check_pieces(path, data):
+    """Reads that start inside a line, with the kernel's pages dropped first,
+    give the same bytes (the daemon finds the line under an offset)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        for off in (len(data) * 3 // 4, len(data) // 3, 7, max(0, len(data) - 5)):
+            assert os.pread(fd, 5000, off) == data[off:off + 5000], (path, off)
+    finally:
+        os.close(fd)
+
+
 def members(expected, space, lid):
     """A list's members, sorted by id."""
     out = []
@@ -217,6 +229,7 @@ def test_profiles_csv_holds_every_profile_and_costs_nothing(keyring, make_fake, 
         assert got == wanted, got[0]
     fake.reset_counters()
     assert read(path) == data
+    check_pieces(path, data)
     assert fsutil.api_calls(fake) == 0
     header = rows[0]
     by_id = {r[0]: dict(zip(header, r)) for r in rows[1:]}
@@ -254,6 +267,7 @@ def test_list_exports_hold_their_members(keyring, make_fake, mount):
         data = read(path)
         assert len(data) == os.stat(path).st_size
         assert parsed(data) == table(expected, want), rel
+        check_pieces(path, data)
     assert [p["id"] for p in members(expected, "", 1)] != \
         [p["id"] for p in members(expected, "4706", 1)]
     assert QUOTES in read(root / "lists/workspace/4706/3/profiles.ndjson").decode()
