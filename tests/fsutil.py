@@ -23,7 +23,9 @@ API = ("me", "accessible-clients", "bootstrap", "search", "search-next",
        "profile", "profile-by-channel")
 VALID_ID = re.compile(r"[A-Za-z0-9_-]{1,200}\Z")
 ENV_ENTRIES = {"me.json", "workspaces.json", "custom-fields.json", "profiles",
-               "profiles.ndjson", "lists", "channels", ".status.json"}
+               "profiles.ndjson", "profiles.csv", "lists", "channels", ".status.json"}
+# The exports of every profile, and of each list's members in its directory.
+EXPORTS = ("profiles.ndjson", "profiles.csv")
 BOOTSTRAP = ("PARTNER_PROFILE_LISTS", "CLIENT_PROFILE_LISTS",
              "PROFILE_CUSTOM_FIELDS")
 UNLIMITED = {"rate_per_second": 0, "rate_per_hour": 0}
@@ -118,8 +120,8 @@ class Expected:
         return max(p["modifiedTime"] for p in self.profiles.values())
 
     def files(self):
-        """{relative path: JSON value} of every regular file but the two
-        generated ones (profiles.ndjson, .status.json)."""
+        """{relative path: JSON value} of every regular file but the
+        generated ones (the exports, .status.json)."""
         out = {"me.json": self.me, "workspaces.json": self.workspaces,
                "custom-fields.json": self.custom_fields}
         for pid, profile in self.profiles.items():
@@ -129,6 +131,12 @@ class Expected:
         for item in self.client_lists:
             out[f"lists/workspace/{item['clientId']}/{item['id']}/list.json"] = item
         return out
+
+    def exports(self):
+        """Relative paths of the exports: the environment's and each list's."""
+        dirs = [""] + [f"lists/partner/{item['id']}/" for item in self.partner_lists] + \
+            [f"lists/workspace/{item['clientId']}/{item['id']}/" for item in self.client_lists]
+        return [d + name for d in dirs for name in EXPORTS]
 
     def list_json_paths(self):
         return [path for path in self.files() if path.startswith("lists/")]
@@ -155,8 +163,8 @@ class Expected:
         return out
 
     def file_count(self):
-        """Regular files in MOUNT/ENV, profiles.ndjson and .status.json included."""
-        return len(self.files()) + 2
+        """Regular files in MOUNT/ENV, the exports and .status.json included."""
+        return len(self.files()) + len(self.exports()) + 1
 
 
 def scan(root, skip=()):
@@ -208,16 +216,30 @@ def check_tree(root, expected):
     exactly the fake's data; .status.json is not compared."""
     files, links, _ = scan(root, skip={".status.json"})
     want_files = expected.files()
-    assert differences(set(files) - {"profiles.ndjson"}, want_files) == ""
+    exports = set(expected.exports())
+    assert exports <= set(files)
+    assert differences(set(files) - exports, want_files) == ""
     for path, obj in want_files.items():
         data = files[path]
         assert data.endswith(b"\n"), path
         assert same_json(data, obj), path
     check_ndjson(files["profiles.ndjson"], expected)
     want_links = expected.links()
+    check_list_exports(files, exports, want_links)
     assert differences(links, want_links) == ""
     wrong = {p: (t, want_links[p]) for p, t in links.items() if t != want_links[p]}
     assert not wrong, list(wrong.items())[:5]
+
+
+def check_list_exports(files, exports, links):
+    """Each list's profiles.ndjson holds its members (its links), by id."""
+    for path in exports:
+        if not path.startswith("lists/") or not path.endswith(".ndjson"):
+            continue
+        prefix = path.rsplit("/", 1)[0] + "/profiles/"
+        want = sorted((p[len(prefix):-len(".json")] for p in links if p.startswith(prefix)),
+                      key=str.encode)
+        assert [json.loads(line)["id"] for line in files[path].splitlines()] == want, path
 
 
 def wait_past(seconds, since):

@@ -33,16 +33,20 @@ def itemized(lines):
 def expected_changes(fake, root, touched):
     """What an rsync of root into an up-to-date copy must itemize once the
     profiles touched changed: those profiles and their links (their mtime is
-    the profile's), profiles.ndjson, .status.json (the search that found
-    them is counted in it), and the directories whose mtime is the newest
-    profile's (the environment, profiles/, channels/ and each channel type,
-    lists/). The lists' own directories carry the lists' times: unchanged."""
+    the profile's), the exports (profiles.ndjson and profiles.csv, and those
+    of the lists they are in, whose newest member they now are),
+    .status.json (the search that found them is counted in it), and the
+    directories whose mtime is the newest profile's (the environment,
+    profiles/, channels/ and each channel type, lists/). The lists' own
+    directories carry the lists' times: unchanged."""
     links = {path for path, target in Expected(fake).links().items()
              if any(target.endswith(f"/{pid}.json") for pid in touched)}
+    lists = {path.split("/profiles/")[0] for path in links if path.startswith("lists/")}
     dirs = {"./", "profiles/", "channels/", "lists/"} | \
         {f"channels/{kind}/" for kind in os.listdir(root / "channels")}
     return (dict.fromkeys((f"profiles/{pid}.json" for pid in touched), ">f") |
-            {"profiles.ndjson": ">f", ".status.json": ">f"} |
+            {"profiles.ndjson": ">f", "profiles.csv": ">f", ".status.json": ">f"} |
+            {f"{d}/{name}": ">f" for d in lists for name in fsutil.EXPORTS} |
             dict.fromkeys(links, ".L") | dict.fromkeys(dirs, ".d"))
 
 
@@ -59,7 +63,8 @@ def test_rsync_after_ttl_costs_one_search_and_copies_the_changed(mounted, tmp_pa
     want = expected_changes(fake, root, touched)
     assert {name: flags[:2] for name, flags in changes.items()} == want
     # every one of them only for its time (and the files for their bytes)
-    assert all(flags[4] == "t" for flags in changes.values()), changes
+    assert all(flags[4] == "t" for flags in changes.values()), \
+        {name: flags for name, flags in changes.items() if flags[4] != "t"}
     fsutil.check_tree(copy, Expected(fake))
 
 

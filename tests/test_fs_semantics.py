@@ -70,7 +70,7 @@ def test_sizes_blocks_match_the_bytes_of_every_file(mounted):
         assert st.st_blocks == math.ceil(st.st_size / 512), path
         seen.add(os.path.basename(path) if "/profiles/" not in path else "profile")
     assert seen >= {"me.json", "workspaces.json", "custom-fields.json", "profile",
-                    "profiles.ndjson", "list.json", ".status.json"}
+                    "profiles.ndjson", "profiles.csv", "list.json", ".status.json"}
 
 
 def test_status_size_follows_its_content(mounted):

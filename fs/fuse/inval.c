@@ -137,10 +137,11 @@ static void post(const char *env, const char *dir, const char *name)
 	g_free(key);
 }
 
-/* A profile changed or went: its entry, and profiles.ndjson, whose
- * snapshot holds a read transaction that keeps the store's WAL from being
- * reset: it is let go at the first change (a reader that has it open keeps
- * it). */
+/* A profile changed or went: its entry, and profiles.ndjson and
+ * profiles.csv, whose snapshots hold a read transaction that keeps the
+ * store's WAL from being reset: they are let go at the first change (a
+ * reader that has one open keeps it). A list's exports are let go at their
+ * next lookup, or when the kernel forgets them. */
 static void profile_changed(void *arg, const char *env, const char *id)
 {
 	char *name = tree_file_name(id);
@@ -148,6 +149,7 @@ static void profile_changed(void *arg, const char *env, const char *id)
 	(void)arg;
 	post(env, TREE_PROFILES, name);
 	post(env, NULL, TREE_NDJSON);
+	post(env, NULL, TREE_CSV);
 	g_free(name);
 }
 
@@ -157,6 +159,7 @@ static void profiles_changed(void *arg, const char *env)
 	post(env, NULL, NULL);
 	post(env, NULL, TREE_PROFILES);
 	post(env, NULL, TREE_NDJSON);
+	post(env, NULL, TREE_CSV);
 }
 
 static void status_changed(void *arg, const char *env)
@@ -175,6 +178,7 @@ static void documents_changed(void *arg, const char *env)
 	for (kind = 0; kind < DOC_COUNT; kind++)
 		if (tree_doc_names[kind])
 			post(env, NULL, tree_doc_names[kind]);
+	post(env, NULL, TREE_CSV);	/* its header is custom-fields.json's */
 }
 
 void inval_hooks(struct sync_hooks *hooks)

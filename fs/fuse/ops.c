@@ -174,7 +174,7 @@ static void ops_destroy(void *data)
 /* What the kernel may cache, and for how long. */
 static double entry_timeout(const struct fs *fs, enum node_kind kind)
 {
-	return kind == NODE_NDJSON || kind == NODE_STATUS ? 0 : fs->opts.ttl;
+	return tree_is_export(kind) || kind == NODE_STATUS ? 0 : fs->opts.ttl;
 }
 
 static double attr_timeout(const struct fs *fs, enum node_kind kind)

@@ -21,7 +21,7 @@
 
 #include <sqlite3.h>
 
-#define CONN_STMT_CACHE 24
+#define CONN_STMT_CACHE 32
 #define CONN_READERS 4
 
 struct conn_cached_stmt {
@@ -70,5 +70,9 @@ void conn_read_release(struct store *st, struct store_conn *c);
 int conn_read_row(struct store *st, const char *sql, const char *text,
 		  int64_t number, void (*take)(sqlite3_stmt *stmt, void *arg),
 		  void *arg);
+
+/* write.c, for the schema's upgrade: every stored profile's cells for
+ * profiles.csv, in the transaction in progress. */
+int write_fill_csv(struct store_conn *c);
 
 #endif

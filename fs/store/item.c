@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/store/csv.h"
 #include "fs/store/item.h"
 #include "fs/store/render.h"
 
@@ -45,8 +46,10 @@ bool item_id_valid(const char *id)
 
 void item_unref(struct item *item)
 {
-	if (item && __atomic_sub_fetch(&item->refs, 1, __ATOMIC_ACQ_REL) == 0)
+	if (item && __atomic_sub_fetch(&item->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		g_free(item->cells);
 		free(item);
+	}
 }
 
 bool item_in_partner_list(const struct item *item, int64_t list_id)
@@ -297,6 +300,20 @@ static bool profile_ok(const cJSON *profile)
 	return cJSON_IsObject(profile) && item_id_valid(id);
 }
 
+/* The item's cells for profiles.csv, made where it is rendered: on the
+ * listing's fetching thread, so that the store's thread only writes. */
+static int add_cells(const cJSON *profile, struct item *item)
+{
+	GString *cells = g_string_new(NULL);
+	int ret = csv_cells(profile, cells, &item->csv_size);
+
+	item->cells_len = cells->len;
+	item->cells = g_string_free(cells, ret < 0);
+	if (ret < 0)
+		item_unref(item);
+	return ret;
+}
+
 int item_render(const cJSON *profile, struct item **out)
 {
 	size_t size, compact_size;
@@ -310,6 +327,8 @@ int item_render(const cJSON *profile, struct item **out)
 		return ret;
 	ret = build(profile, data, size, compact_size, out);
 	free(data);
+	if (ret == 0)
+		ret = add_cells(profile, *out);
 	return ret;
 }
 

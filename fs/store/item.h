@@ -44,6 +44,9 @@ struct item {
 	size_t n_space_lists;
 	struct item_channel *channels;
 	size_t n_channels;
+	char *cells;		/* its cells for profiles.csv (csv.h), by */
+	size_t cells_len;	/* item_render() only: NULL from stored bytes */
+	size_t csv_size;
 	/* private */
 	int refs;
 };

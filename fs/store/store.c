@@ -24,7 +24,7 @@
 #include "fs/store/conn.h"
 #include "fs/store/store.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define WAL_LIMIT "67108864"	/* bytes a checkpointed WAL is cut to */
 /*
  * Pages (of 4 KiB) the WAL grows to before a commit copies it into the
@@ -34,6 +34,7 @@
  */
 #define WAL_CHECKPOINT "8192"
 
+/* Version 1: a new store is made as version 1, then upgraded. */
 static const char SCHEMA[] =
 	"CREATE TABLE profile(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL,"
 	" modified INTEGER NOT NULL, created INTEGER NOT NULL,"
@@ -74,6 +75,51 @@ static const char SCHEMA[] =
 	" DELETE FROM channel WHERE profile = old.rowid;"
 	" END;";
 
+/*
+ * Version 2, profiles.csv: each profile's cells (csv.h) and their size,
+ * the custom fields profiles hold (prop) and how many hold each (field,
+ * kept by triggers).
+ */
+static const char UPGRADE_2[] =
+	"ALTER TABLE profile ADD COLUMN csv_size INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE total ADD COLUMN csv INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE csv(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+	"CREATE TABLE prop(profile INTEGER NOT NULL, space TEXT NOT NULL,"
+	" key TEXT NOT NULL, PRIMARY KEY(profile, space, key)) WITHOUT ROWID;"
+	"CREATE TABLE field(space TEXT NOT NULL, key TEXT NOT NULL,"
+	" profiles INTEGER NOT NULL, PRIMARY KEY(space, key)) WITHOUT ROWID;"
+	"DROP TRIGGER profile_insert;"
+	"DROP TRIGGER profile_update;"
+	"DROP TRIGGER profile_delete;"
+	"CREATE TRIGGER profile_insert AFTER INSERT ON profile BEGIN"
+	" UPDATE total SET profiles = profiles + 1,"
+	"  ndjson = ndjson + new.compact_size + 1, csv = csv + new.csv_size;"
+	" END;"
+	"CREATE TRIGGER profile_update AFTER UPDATE OF compact_size, csv_size"
+	" ON profile BEGIN"
+	" UPDATE total SET ndjson = ndjson - old.compact_size + new.compact_size,"
+	"  csv = csv - old.csv_size + new.csv_size;"
+	" END;"
+	"CREATE TRIGGER profile_delete AFTER DELETE ON profile BEGIN"
+	" UPDATE total SET profiles = profiles - 1,"
+	"  ndjson = ndjson - old.compact_size - 1, csv = csv - old.csv_size;"
+	" DELETE FROM body WHERE rowid = old.rowid;"
+	" DELETE FROM csv WHERE rowid = old.rowid;"
+	" DELETE FROM member WHERE profile = old.rowid;"
+	" DELETE FROM channel WHERE profile = old.rowid;"
+	" DELETE FROM prop WHERE profile = old.rowid;"
+	" END;"
+	"CREATE TRIGGER prop_insert AFTER INSERT ON prop BEGIN"
+	" INSERT INTO field VALUES(new.space, new.key, 1)"
+	"  ON CONFLICT(space, key) DO UPDATE SET profiles = profiles + 1;"
+	" END;"
+	"CREATE TRIGGER prop_delete AFTER DELETE ON prop BEGIN"
+	" UPDATE field SET profiles = profiles - 1"
+	"  WHERE space = old.space AND key = old.key;"
+	" DELETE FROM field WHERE space = old.space AND key = old.key"
+	"  AND profiles <= 0;"
+	" END;";
+
 /* --- opening -------------------------------------------------------------- */
 
 static int pragma_int(struct store_conn *c, const char *sql, int64_t *value)
@@ -91,23 +137,44 @@ static int pragma_int(struct store_conn *c, const char *sql, int64_t *value)
 	return ret < 0 ? ret : 0;
 }
 
-/* In a write transaction: creates the schema in an empty database. */
+/* In a write transaction: the schema of an empty database (version 1). */
 static int schema_create(struct store_conn *c)
 {
-	int64_t version = -1, tables = -1;
+	int64_t tables = -1;
+	int ret = pragma_int(c, "SELECT count(*) FROM sqlite_master", &tables);
+
+	if (ret < 0)
+		return ret;
+	if (tables != 0)
+		return -EUCLEAN;	/* somebody else's database */
+	return conn_exec(c, SCHEMA);
+}
+
+/* In a write transaction: version 1 to 2, every stored profile's cells. */
+static int schema_upgrade_2(struct store_conn *c)
+{
+	int ret = conn_exec(c, UPGRADE_2);
+
+	return ret < 0 ? ret : write_fill_csv(c);
+}
+
+/* In a write transaction: brings the schema to our version, from none or
+ * an older one (another process may have done it first). */
+static int schema_update(struct store_conn *c)
+{
+	int64_t version = -1;
 	char sql[64];
 	int ret;
 
 	ret = pragma_int(c, "PRAGMA user_version", &version);
-	if (ret == 0 && version == STORE_SCHEMA_VERSION)
-		return 0;	/* another process was first */
-	if (ret == 0)
-		ret = pragma_int(c, "SELECT count(*) FROM sqlite_master", &tables);
-	if (ret < 0)
+	if (ret < 0 || version == STORE_SCHEMA_VERSION)
 		return ret;
-	if (version != 0 || tables != 0)
-		return -EUCLEAN;	/* somebody else's database */
-	ret = conn_exec(c, SCHEMA);
+	if (version < 0 || version > STORE_SCHEMA_VERSION)
+		return -EUCLEAN;
+	if (version == 0)
+		ret = schema_create(c);
+	if (ret == 0 && version <= 1)
+		ret = schema_upgrade_2(c);
 	if (ret < 0)
 		return ret;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
@@ -121,10 +188,10 @@ static int tables_check(struct store_conn *c)
 	int64_t n = 0;
 	int ret = pragma_int(c, "SELECT count(*) FROM sqlite_master WHERE"
 			     " type = 'table' AND name IN ('profile', 'body',"
-			     " 'member', 'channel', 'state', 'doc', 'total')",
-			     &n);
+			     " 'member', 'channel', 'state', 'doc', 'total',"
+			     " 'csv', 'prop', 'field')", &n);
 
-	return ret < 0 ? ret : n == 7 ? 0 : -EUCLEAN;
+	return ret < 0 ? ret : n == 10 ? 0 : -EUCLEAN;
 }
 
 /* 0, or -EUCLEAN when the file is not a store of ours. */
@@ -140,12 +207,12 @@ static int schema_check(struct store_conn *c)
 		return ret;
 	if (version == STORE_SCHEMA_VERSION)
 		return tables_check(c);
-	if (version != 0)
+	if (version < 0 || version > STORE_SCHEMA_VERSION)
 		return -EUCLEAN;
 	ret = conn_exec(c, "BEGIN IMMEDIATE");
 	if (ret < 0)
 		return ret;
-	ret = schema_create(c);
+	ret = schema_update(c);
 	if (ret == 0)
 		ret = conn_exec(c, "COMMIT");
 	if (ret < 0)

@@ -10,8 +10,11 @@
  * difference; it updates the row in place, so a profile keeps its rowid (its
  * position for store_each) for life. Memberships are replaced; channel claims
  * are reconciled, so a claim still made keeps its row and its channel id
- * keeps its position. Deleting a profile deletes its other rows by trigger,
- * and triggers keep the total row (count, profiles.ndjson size) exact.
+ * keeps its position. Its cells for profiles.csv (csv.h) are stored with
+ * it, and the custom fields it holds (prop). Deleting a profile deletes its
+ * other rows by trigger, and triggers keep the total row (count, the sizes
+ * of profiles.ndjson and of profiles.csv's cells) and the count of profiles
+ * per custom field exact.
  *
  * A put that fails within a batch leaves the batch as it was: a changed
  * profile is written in a savepoint, a new one is undone by deleting its
@@ -24,6 +27,7 @@
 #include <string.h>
 
 #include "fs/store/conn.h"
+#include "fs/store/csv.h"
 #include "fs/store/item.h"
 #include "fs/store/store.h"
 
@@ -111,11 +115,11 @@ static const char SQL_LOOK[] =
 	" JOIN body b ON b.rowid = p.rowid WHERE p.id = ?1";
 static const char SQL_SEEN[] = "UPDATE profile SET seen = ?2 WHERE rowid = ?1";
 static const char SQL_INSERT[] =
-	"INSERT INTO profile(id, modified, created, size, compact_size, seen)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+	"INSERT INTO profile(id, modified, created, size, compact_size, seen,"
+	" csv_size) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 static const char SQL_UPDATE[] =
 	"UPDATE profile SET modified = ?2, created = ?3, size = ?4,"
-	" compact_size = ?5, seen = ?6 WHERE rowid = ?1";
+	" compact_size = ?5, seen = ?6, csv_size = ?7 WHERE rowid = ?1";
 static const char SQL_BODY[] =
 	"INSERT OR REPLACE INTO body(rowid, data) VALUES(?1, ?2)";
 static const char SQL_MEMBERS_CLEAR[] = "DELETE FROM member WHERE profile = ?1";
@@ -126,6 +130,16 @@ static const char SQL_CHANNELS_OF[] =
 static const char SQL_CHANNEL_DEL[] = "DELETE FROM channel WHERE rowid = ?1";
 static const char SQL_CHANNEL_ADD[] =
 	"INSERT OR IGNORE INTO channel(type, cid, profile) VALUES(?1, ?2, ?3)";
+static const char SQL_CSV[] =
+	"INSERT OR REPLACE INTO csv(rowid, data) VALUES(?1, ?2)";
+static const char SQL_PROPS_CLEAR[] = "DELETE FROM prop WHERE profile = ?1";
+static const char SQL_PROP_ADD[] =
+	"INSERT OR IGNORE INTO prop(profile, space, key) VALUES(?1, ?2, ?3)";
+static const char SQL_CSV_SIZE[] =
+	"UPDATE profile SET csv_size = ?2 WHERE rowid = ?1";
+static const char SQL_FILL_NEXT[] =
+	"SELECT p.rowid, b.data FROM profile p JOIN body b ON b.rowid = p.rowid"
+	" WHERE p.rowid > ?1 ORDER BY p.rowid LIMIT 1";
 static const char SQL_SWEEP[] = "SELECT rowid, id FROM profile WHERE seen < ?1";
 static const char SQL_DELETE[] = "DELETE FROM profile WHERE rowid = ?1";
 static const char SQL_SAVEPOINT[] = "SAVEPOINT put";
@@ -261,6 +275,51 @@ static int put_channels(struct store_conn *c, const struct item *item,
 	return ret;
 }
 
+/* A profile's cells for profiles.csv and their size (csv.h). */
+struct cells {
+	GString *data;
+	size_t size;
+};
+
+static int prop_add(struct store_conn *c, int64_t row,
+		    const struct csv_cell *cell)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, SQL_PROP_ADD, &stmt);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, row);
+	sqlite3_bind_text(stmt, 2, cell->space, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, cell->key, -1, SQLITE_STATIC);
+	ret = conn_step(stmt);
+	conn_stmt_done(c, stmt);
+	return ret < 0 ? ret : 0;
+}
+
+/* The cells, and the custom fields they hold in place of the old ones
+ * (a new row has none). */
+static int put_cells(struct store_conn *c, const char *cells, size_t len,
+		     int64_t row, bool fresh)
+{
+	struct csv_cell cell;
+	sqlite3_stmt *stmt;
+	size_t pos = 0;
+	int ret = conn_stmt(c, SQL_CSV, &stmt);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, row);
+	sqlite3_bind_blob64(stmt, 2, cells, len, SQLITE_STATIC);
+	ret = conn_step(stmt);
+	conn_stmt_done(c, stmt);
+	if (ret >= 0 && !fresh)
+		ret = run(c, SQL_PROPS_CLEAR, row, 0);
+	while (ret >= 0 && csv_each_cell(cells, len, &pos, &cell))
+		ret = prop_add(c, row, &cell);
+	return ret < 0 ? ret : 0;
+}
+
 /* Writes the profile row (inserting when row is 0) and sets *row. */
 static int put_row(struct store_conn *c, const struct item *item,
 		   uint64_t pass, int64_t *row)
@@ -279,6 +338,7 @@ static int put_row(struct store_conn *c, const struct item *item,
 	sqlite3_bind_int64(stmt, 4, (int64_t)item->size);
 	sqlite3_bind_int64(stmt, 5, (int64_t)item->compact_size);
 	sqlite3_bind_int64(stmt, 6, (int64_t)pass);
+	sqlite3_bind_int64(stmt, 7, (int64_t)item->csv_size);
 	ret = conn_step(stmt);
 	conn_stmt_done(c, stmt);
 	if (ret < 0)
@@ -313,6 +373,8 @@ static int put_rest(struct store_conn *c, const struct item *item,
 		ret = put_members(c, item, row, fresh);
 	if (ret == 0)
 		ret = put_channels(c, item, row, fresh);
+	if (ret == 0)
+		ret = put_cells(c, item->cells, item->cells_len, row, fresh);
 	return ret;
 }
 
@@ -468,6 +530,60 @@ size_t store_sweep(struct store *st, uint64_t pass,
 	if (write_leave(st, opened, 0) < 0)
 		return 0;
 	return n;
+}
+
+/* --- the schema's upgrade --------------------------------------------------- */
+
+/* The cells of stored bytes; a body that is not JSON gets empty ones. */
+static void cells_of(const void *data, int size, struct cells *cells)
+{
+	cJSON *profile = cJSON_ParseWithLength(data, size > 0 ? (size_t)size : 0);
+
+	if (!profile || csv_cells(profile, cells->data, &cells->size) < 0) {
+		g_string_truncate(cells->data, 0);
+		g_string_append_c(cells->data, '\0');
+		cells->size = 0;
+	}
+	cJSON_Delete(profile);
+}
+
+/* The profile after rowid *row: its cells. 1 when there was one. */
+static int fill_next(struct store_conn *c, int64_t *row, struct cells *cells)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, SQL_FILL_NEXT, &stmt);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, *row);
+	ret = conn_step(stmt);
+	if (ret > 0) {
+		*row = sqlite3_column_int64(stmt, 0);
+		cells_of(sqlite3_column_blob(stmt, 1),
+			 sqlite3_column_bytes(stmt, 1), cells);
+	}
+	conn_stmt_done(c, stmt);
+	return ret;
+}
+
+int write_fill_csv(struct store_conn *c)
+{
+	struct cells cells = { g_string_new(NULL), 0 };
+	int64_t row = 0;
+	int ret;
+
+	for (;;) {
+		ret = fill_next(c, &row, &cells);
+		if (ret <= 0)
+			break;
+		ret = put_cells(c, cells.data->str, cells.data->len, row, false);
+		if (ret == 0)
+			ret = run(c, SQL_CSV_SIZE, row, (int64_t)cells.size);
+		if (ret < 0)
+			break;
+	}
+	g_string_free(cells.data, TRUE);
+	return ret;
 }
 
 /* --- state ---------------------------------------------------------------- */

@@ -62,22 +62,85 @@ static int open_bytes(const struct view *v, const struct node *n,
 	return res;
 }
 
-/* All or nothing: never a partial export before the first complete
+/* What an export holds: its format, and every profile or a list's. */
+static void export_spec(const struct node *n, struct lines_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->format = n->kind == NODE_CSV || n->kind == NODE_LIST_CSV ?
+		       LINES_CSV : LINES_NDJSON;
+	spec->list = n->kind == NODE_LIST_NDJSON || n->kind == NODE_LIST_CSV;
+	spec->space = n->workspace;
+	spec->list_id = n->list_id;
+}
+
+/* An export's inode number: the same for the same file across mounts. */
+static uint64_t export_ino(const struct node *n, const struct lines_spec *spec)
+{
+	const char *format = spec->format == LINES_CSV ? "csv" : "ndjson";
+	char *key;
+	uint64_t ino;
+
+	if (!spec->list)
+		return stat_ino(n->env->name, "file", format);
+	key = g_strdup_printf("%s/%lld/%s", n->workspace,
+			      (long long)n->list_id, format);
+	ino = stat_ino(n->env->name, "list-export", key);
+	g_free(key);
+	return ino;
+}
+
+/* The store's snapshot, with custom-fields.json for a csv's header; its
+ * mtime is its newest profile's, or the header's when that is newer. */
+static int open_lines(struct view_env *e, struct lines_spec *spec,
+		      struct store_lines **lines, int64_t *mtime_ms)
+{
+	GBytes *doc = NULL;
+	int64_t doc_ms = 0;
+	gsize len = 0;
+	int res = 0;
+
+	if (spec->format == LINES_CSV)
+		res = docs_get(e->docs, DOC_CUSTOM_FIELDS, &doc, &doc_ms);
+	if (res < 0)
+		return res;
+	if (doc)
+		spec->fields_doc = g_bytes_get_data(doc, &len);
+	spec->fields_len = len;
+	res = lines_open(e->store, spec, lines);
+	if (doc)
+		g_bytes_unref(doc);
+	if (res == 0)
+		*mtime_ms = MAX(lines_newest(*lines), doc_ms);
+	return res;
+}
+
+/* profiles.ndjson and profiles.csv, of every profile or a list's members.
+ * All or nothing: never a partial export before the first complete
  * listing. */
-static int open_ndjson(const struct view *v, const struct node *n,
+static int open_export(const struct view *v, const struct node *n,
 		       struct content *c)
 {
 	struct view_env *e = n->env;
-	int res = sync_profiles(e->sync, SYNC_IF_DUE);
+	struct lines_spec spec;
+	struct doc_list list;
+	int64_t mtime_ms = 0;
+	int res = 0;
 
+	export_spec(n, &spec);
+	if (spec.list)
+		res = find_list(n, &list);
+	if (res < 0)
+		return res;
+	if (spec.list)
+		g_bytes_unref(list.json);
+	res = sync_profiles(e->sync, SYNC_IF_DUE);
 	if (res == 0 && !sync_complete(e->sync))
 		res = -EAGAIN;
 	if (res == 0)
-		res = lines_open(e->store, &c->lines);
+		res = open_lines(e, &spec, &c->lines, &mtime_ms);
 	if (res < 0)
 		return res;
-	stat_base(v, &c->st, S_IFREG, stat_ino(e->name, "file", "ndjson"),
-		  store_newest(e->store));
+	stat_base(v, &c->st, S_IFREG, export_ino(n, &spec), mtime_ms);
 	stat_size(&c->st, lines_size(c->lines));
 	return 0;
 }
@@ -99,7 +162,10 @@ int content_open(const struct view *v, const struct node *n,
 		}
 		return res;
 	case NODE_NDJSON:
-		return open_ndjson(v, n, c);
+	case NODE_CSV:
+	case NODE_LIST_NDJSON:
+	case NODE_LIST_CSV:
+		return open_export(v, n, c);
 	case NODE_DOC:
 	case NODE_STATUS:
 	case NODE_LIST_JSON:
@@ -142,8 +208,7 @@ void content_close(struct content *c)
 }
 
 /* Whether two snapshots hold the same bytes: documents and list.json are
- * compared; profiles.ndjson is the same when its size and newest profile
- * are. */
+ * compared; an export is the same when its size and newest profile are. */
 bool content_same(const struct content *a, const struct content *b)
 {
 	if (a->st.st_size != b->st.st_size ||

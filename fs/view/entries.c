@@ -140,6 +140,7 @@ static int list_small(const struct view *v, const struct node *n,
 	static const char *const lists_names[] = { "partner", "workspace",
 						   NULL };
 	static const char *const list_names[] = { "list.json", TREE_PROFILES,
+						  TREE_NDJSON, TREE_CSV,
 						  NULL };
 	size_t i;
 

@@ -22,7 +22,7 @@ const char *const tree_doc_names[DOC_COUNT] = {
 /* An environment's entries, in the order readdir gives them. */
 const char *const tree_env_names[] = {
 	"me.json", "workspaces.json", "custom-fields.json", TREE_PROFILES,
-	TREE_NDJSON, TREE_LISTS, TREE_CHANNELS, TREE_STATUS, NULL,
+	TREE_NDJSON, TREE_CSV, TREE_LISTS, TREE_CHANNELS, TREE_STATUS, NULL,
 };
 
 void tree_root(struct node *n)
@@ -110,6 +110,8 @@ static int env_child(const char *name, struct node *c)
 		c->kind = NODE_STATUS;
 	else if (strcmp(name, TREE_NDJSON) == 0)
 		c->kind = NODE_NDJSON;
+	else if (strcmp(name, TREE_CSV) == 0)
+		c->kind = NODE_CSV;
 	else if (strcmp(name, TREE_PROFILES) == 0)
 		c->kind = NODE_PROFILES;
 	else if (strcmp(name, TREE_LISTS) == 0)
@@ -147,7 +149,8 @@ static int lists_child(const struct node *p, const char *name,
 	}
 }
 
-/* The tail of a list's directory: list.json, profiles/, profiles/<id>.json. */
+/* The tail of a list's directory: list.json, the exports, profiles/,
+ * profiles/<id>.json. */
 static int list_child(const struct node *p, const char *name,
 		      struct node *c, char *own)
 {
@@ -160,6 +163,10 @@ static int list_child(const struct node *p, const char *name,
 		c->kind = NODE_LIST_JSON;
 	} else if (strcmp(name, TREE_PROFILES) == 0) {
 		c->kind = NODE_LIST_PROFILES;
+	} else if (strcmp(name, TREE_NDJSON) == 0) {
+		c->kind = NODE_LIST_NDJSON;
+	} else if (strcmp(name, TREE_CSV) == 0) {
+		c->kind = NODE_LIST_CSV;
 	} else {
 		return -ENOENT;
 	}
@@ -260,8 +267,15 @@ bool tree_is_dir(enum node_kind kind)
 /* Files whose bytes are a snapshot: a reader keeps the ones it opened. */
 bool tree_is_snapshot(enum node_kind kind)
 {
-	return kind == NODE_NDJSON || kind == NODE_STATUS ||
+	return tree_is_export(kind) || kind == NODE_STATUS ||
 	       kind == NODE_DOC || kind == NODE_LIST_JSON;
+}
+
+/* profiles.ndjson and profiles.csv, of every profile or of a list. */
+bool tree_is_export(enum node_kind kind)
+{
+	return kind == NODE_NDJSON || kind == NODE_CSV ||
+	       kind == NODE_LIST_NDJSON || kind == NODE_LIST_CSV;
 }
 
 /* "<id>.json"; g_free it. */

@@ -2,9 +2,10 @@
  * tree.h - the names of the mount and the nodes they stand for.
  *
  *   ENV/{me,workspaces,custom-fields}.json, ENV/.status.json
- *   ENV/profiles/<id>.json, ENV/profiles.ndjson
- *   ENV/lists/partner/<listId>/{list.json,profiles/<id>.json}
- *   ENV/lists/workspace/<workspaceId>/<listId>/{list.json,profiles/<id>.json}
+ *   ENV/profiles/<id>.json, ENV/profiles.ndjson, ENV/profiles.csv
+ *   ENV/lists/partner/<listId>/{list.json,profiles/<id>.json,
+ *                               profiles.ndjson,profiles.csv}
+ *   ENV/lists/workspace/<workspaceId>/<listId>/{the same}
  *   ENV/channels/<CHANNEL>/<channelId>.json
  *
  * A node is what a name stands for: its kind, its environment and its ids.
@@ -32,6 +33,7 @@ enum node_kind {
 	NODE_PROFILES,
 	NODE_PROFILE,
 	NODE_NDJSON,
+	NODE_CSV,
 	NODE_LISTS,
 	NODE_PARTNER,		/* lists/partner */
 	NODE_WORKSPACES,	/* lists/workspace */
@@ -39,6 +41,8 @@ enum node_kind {
 	NODE_LIST,		/* a list's directory */
 	NODE_LIST_JSON,
 	NODE_LIST_PROFILES,
+	NODE_LIST_NDJSON,	/* a list's members' profiles.ndjson */
+	NODE_LIST_CSV,
 	NODE_LIST_LINK,
 	NODE_CHANNELS,
 	NODE_CHANNEL_TYPE,
@@ -51,6 +55,7 @@ enum node_kind {
 /* Names the sync layer's changes are told by (see fs/fuse/inval.c). */
 #define TREE_PROFILES "profiles"
 #define TREE_NDJSON "profiles.ndjson"
+#define TREE_CSV "profiles.csv"
 #define TREE_STATUS ".status.json"
 #define TREE_LISTS "lists"
 #define TREE_CHANNELS "channels"
@@ -74,6 +79,7 @@ int tree_child(const struct view *v, const struct node *parent,
 	       char own[TREE_NAME_MAX + 1]);
 bool tree_is_dir(enum node_kind kind);
 bool tree_is_snapshot(enum node_kind kind);
+bool tree_is_export(enum node_kind kind);
 bool tree_channel_id_valid(const char *id, size_t len);
 char *tree_file_name(const char *id);
 char *tree_link_target(const struct node *n, const char *profile_id);

@@ -22,6 +22,10 @@ CUSTOM_FIELDS = [("Tier", "PICKLIST", ["Gold", "Silver", "Bronze"]),
                  ("Interests", "MULTI_PICKLIST", ["Sports", "Music", "Travel", "Food", "Tech"]),
                  ("Account Manager", "TEXT", []),
                  ("Größe µ", "PICKLIST", ["S", "M", "L", "XL"])]
+# Fields that no generated profile holds (tests put profiles that do): a
+# second "Tier", since two fields may share a label, and one that profiles
+# hold at workspace level.
+UNUSED_FIELDS = [("Tier", "TEXT", []), ("Store Visits", "TEXT", [])]
 LIST_EPOCH_MS = 1474494334000
 
 
@@ -76,7 +80,9 @@ class Catalog:
         system = {"id": _hex24(self.seed, self.env, "system-field"), "fieldName": "dateµcreatedTime",
                   "label": {"en": "Created"}, "fieldType": "DATE", "globalAsset": True,
                   "assetClassList": ["PROFILE"], "options": [], "enabled": True, "system": True}
-        return self.fields + [system]
+        unused = [self._field(100 + n, label, kind, opts)
+                  for n, (label, kind, opts) in enumerate(UNUSED_FIELDS)]
+        return self.fields + unused + [system]
 
     def _list(self, lid, name, wid, n):
         ms = LIST_EPOCH_MS + n * 86400000 + derive(self.env, "list", lid, wid) % 86400000

@@ -27,6 +27,8 @@
 #include "fs/store/render.h"
 #include "fs/store/store.h"
 
+static const struct lines_spec ndjson_all = { .format = LINES_NDJSON };
+
 #define PIECE 1000	/* not a divisor of any line length in particular */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -84,7 +86,7 @@ static void read_ndjson(struct store *idx, const struct item *found)
 	char *all;
 	ssize_t n;
 
-	if (lines_open(idx, &lines) < 0)
+	if (lines_open(idx, &ndjson_all, &lines) < 0)
 		abort();
 	total = lines_size(lines);
 	if (total != found->compact_size + 1)
@@ -109,6 +111,35 @@ static void read_ndjson(struct store *idx, const struct item *found)
 		abort();
 	cJSON_Delete(file);
 	cJSON_Delete(line);
+	free(all);
+}
+
+/* profiles.csv: every byte its size says, in pieces, ending in CRLF. */
+static void read_csv(struct store *idx)
+{
+	static const struct lines_spec csv_all = { .format = LINES_CSV };
+	struct store_lines *lines;
+	uint64_t total, off = 0;
+	char *all;
+	ssize_t n;
+
+	if (lines_open(idx, &csv_all, &lines) < 0)
+		abort();
+	total = lines_size(lines);
+	all = malloc(total + 1);
+	if (!all)
+		abort();
+	while (off < total) {
+		n = lines_read(lines, all + off, PIECE, (off_t)off);
+		if (n <= 0 || (uint64_t)n > total - off)
+			abort();
+		off += (uint64_t)n;
+	}
+	if (lines_read(lines, all, PIECE, (off_t)total) != 0)
+		abort();
+	lines_close(lines);
+	if (total < 4 || memcmp(all + total - 2, "\r\n", 2) != 0)
+		abort();
 	free(all);
 }
 
@@ -150,6 +181,7 @@ static void check_item(struct store *idx, int64_t modified_ms)
 	    found->data[found->size - 1] != '\n')
 		abort();
 	read_ndjson(idx, found);
+	read_csv(idx);
 	item_unref(found);
 }
 

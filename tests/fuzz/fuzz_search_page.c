@@ -27,6 +27,8 @@
 #include "fs/sync/page.h"
 #include "harness.h"
 
+static const struct lines_spec ndjson_all = { .format = LINES_NDJSON };
+
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -102,7 +104,7 @@ static void read_back(struct store *idx)
 	if (store_each(idx, &all, 0, check_listed, &w) < 0 ||
 	    w.n != store_count(idx))
 		abort();
-	if (lines_open(idx, &lines) < 0)
+	if (lines_open(idx, &ndjson_all, &lines) < 0)
 		abort();
 	total = lines_size(lines);
 	if (total != w.ndjson)

@@ -29,6 +29,8 @@
 #include "fs/view/stat.h"
 #include "profiles.h"
 
+static const struct lines_spec ndjson_all = { .format = LINES_NDJSON };
+
 static char dir[64];
 static int stores;
 
@@ -677,7 +679,7 @@ static void read_everywhere(struct store *idx, const char *const *texts,
 	char *want = ndjson_reference(texts, n, &len), buf[512];
 
 	check(len < sizeof(buf) - 8);
-	check(lines_open(idx, &lines) == 0);
+	check(lines_open(idx, &ndjson_all, &lines) == 0);
 	check(lines_size(lines) == len);
 	for (off = 0; off <= len + 2; off++)
 		for (size = 0; size <= len + 2 - off; size++)
@@ -699,7 +701,7 @@ static void test_lines_small(void)
 	char buf[8];
 	int i;
 
-	check(lines_open(idx, &lines) == 0);
+	check(lines_open(idx, &ndjson_all, &lines) == 0);
 	check(lines_size(lines) == 0);
 	check(lines_read(lines, buf, sizeof(buf), 0) == 0);
 	lines_close(lines);
@@ -726,7 +728,7 @@ static void test_lines(void)
 	}
 	check(store_commit(idx) == 0);
 	want = ndjson_reference((const char *const *)texts, N, &len);
-	check(lines_open(idx, &lines) == 0);
+	check(lines_open(idx, &ndjson_all, &lines) == 0);
 	check(lines_size(lines) == len);
 	read_in_pieces(lines, want, len, 1);
 	read_in_pieces(lines, want, len, 7);
@@ -753,7 +755,7 @@ static void test_lines(void)
 	lines_close(lines);
 
 	/* a new view sees the new store */
-	check(lines_open(idx, &lines) == 0);
+	check(lines_open(idx, &ndjson_all, &lines) == 0);
 	check(lines_size(lines) < len);
 	lines_close(lines);
 	free(want);
@@ -924,7 +926,7 @@ static void *reader(void *arg)
 			check(item->data[item->size - 1] == '\n');
 		item_unref(item);
 		check(store_each(r->idx, &all, 0, check_entry, NULL) == 0);
-		check(lines_open(r->idx, &lines) == 0);
+		check(lines_open(r->idx, &ndjson_all, &lines) == 0);
 		check(lines_read(lines, buf, sizeof(buf), 3) >= 0);
 		lines_close(lines);
 		(void)store_count(r->idx);
@@ -1063,7 +1065,7 @@ static void measure_reads(struct store *idx, int n)
 			&seen) == 0 && seen == (size_t)n);
 	printf("  store_each all        %8.3f s\n", now() - t);
 	t = now();
-	check(lines_open(idx, &lines) == 0);
+	check(lines_open(idx, &ndjson_all, &lines) == 0);
 	size = lines_size(lines);
 	do {
 		got = lines_read(lines, buf, 131072, (off_t)off);
