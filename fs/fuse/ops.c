@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "auth/base/log.h"
+#include "fs/fuse/control.h"
 #include "fs/fuse/inodes.h"
 #include "fs/fuse/inval.h"
 #include "fs/fuse/ops.h"
@@ -553,15 +554,32 @@ static void reply_xattr(fuse_req_t req, const char *value, size_t len,
 		fuse_reply_buf(req, value, len);
 }
 
+/*
+ * Without -o xattr the first getxattr and listxattr answer ENOSYS, and the
+ * kernel answers every later one by itself (EOPNOTSUPP): ls -l asks two per
+ * file, each a round trip to the daemon otherwise.
+ */
+static bool xattr_off(fuse_req_t req, const struct fs *fs)
+{
+	if (fs->opts.xattr)
+		return false;
+	fuse_reply_err(req, ENOSYS);
+	return true;
+}
+
 static void ops_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 			 size_t size)
 {
-	struct fs *fs = serve(req);
+	struct fs *fs = fuse_req_userdata(req);
 	char id[ITEM_ID_MAX + 1];
 	char *value = NULL;
 	struct node n;
-	int res = resolve(fs, nodeid, &n, id);
+	int res;
 
+	if (xattr_off(req, fs))
+		return;
+	serve(req);
+	res = resolve(fs, nodeid, &n, id);
 	if (res == 0 && size == 0 && xattr_bound(&n, name)) {
 		current = NULL;
 		fuse_reply_xattr(req, xattr_bound(&n, name));
@@ -578,19 +596,67 @@ static void ops_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 
 static void ops_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
 {
-	struct fs *fs = serve(req);
+	struct fs *fs = fuse_req_userdata(req);
 	char id[ITEM_ID_MAX + 1];
 	char *names;
 	size_t len;
 	struct node n;
-	int res = resolve(fs, nodeid, &n, id);
+	int res;
 
+	if (xattr_off(req, fs))
+		return;
+	serve(req);
+	res = resolve(fs, nodeid, &n, id);
 	if (res == 0)
 		res = xattr_list(&n, &names, &len);
 	if (res < 0)
 		reply_err(req, res);
 	else
 		reply_xattr(req, names, len, size);
+}
+
+/* The sync a control request asks for (control.h), or -ENOTTY. */
+static int control_mode(unsigned int cmd, enum sync_mode *mode)
+{
+	if (cmd == CONTROL_SYNC)
+		*mode = SYNC_NOW;
+	else if (cmd == CONTROL_SYNC_FULL)
+		*mode = SYNC_FULL;
+	else if (cmd == CONTROL_WAIT)
+		*mode = SYNC_COMPLETE;
+	else
+		return -ENOTTY;
+	return 0;
+}
+
+static void ops_ioctl(fuse_req_t req, fuse_ino_t nodeid, unsigned int cmd,
+		      void *arg, struct fuse_file_info *fi, unsigned flags,
+		      const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct fs *fs = serve(req);
+	char id[ITEM_ID_MAX + 1];
+	enum sync_mode mode;
+	struct node n;
+	size_t profiles = 0;
+	uint64_t answer;
+	int res = control_mode(cmd, &mode);
+
+	(void)arg, (void)fi, (void)flags, (void)in_buf, (void)in_bufsz;
+	if (res == 0 && out_bufsz < sizeof(answer))
+		res = -EINVAL;
+	if (res == 0)
+		res = resolve(fs, nodeid, &n, id);
+	if (res == 0 && n.kind != NODE_ENV)
+		res = -ENOTTY;
+	if (res == 0)
+		res = view_sync_env(n.env, mode, &profiles);
+	if (res < 0) {
+		reply_err(req, res);
+		return;
+	}
+	answer = profiles;
+	current = NULL;
+	fuse_reply_ioctl(req, 0, &answer, sizeof(answer));
 }
 
 static const struct fuse_lowlevel_ops operations = {
@@ -607,6 +673,7 @@ static const struct fuse_lowlevel_ops operations = {
 	.readlink = ops_readlink,
 	.getxattr = ops_getxattr,
 	.listxattr = ops_listxattr,
+	.ioctl = ops_ioctl,
 };
 
 const struct fuse_lowlevel_ops *ops_table(void)
