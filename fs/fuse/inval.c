@@ -37,6 +37,7 @@ static GPtrArray *queue;	/* protected by lock */
 static GHashTable *queued;	/* protected by lock: their keys */
 static struct worker *worker;	/* protected by lock */
 static struct fuse_session *target;
+static uint64_t changes;	/* atomic */
 
 static void request_free(gpointer p)
 {
@@ -146,6 +147,7 @@ static void profile_changed(void *arg, const char *env, const char *id)
 	char *name = tree_file_name(id);
 
 	(void)arg;
+	__atomic_add_fetch(&changes, 1, __ATOMIC_SEQ_CST);
 	post(env, TREE_PROFILES, name);
 	post(env, NULL, TREE_NDJSON);
 	g_free(name);
@@ -154,6 +156,7 @@ static void profile_changed(void *arg, const char *env, const char *id)
 static void profiles_changed(void *arg, const char *env)
 {
 	(void)arg;
+	__atomic_add_fetch(&changes, 1, __ATOMIC_SEQ_CST);
 	post(env, NULL, NULL);
 	post(env, NULL, TREE_PROFILES);
 	post(env, NULL, TREE_NDJSON);
@@ -175,6 +178,11 @@ static void documents_changed(void *arg, const char *env)
 	for (kind = 0; kind < DOC_COUNT; kind++)
 		if (tree_doc_names[kind])
 			post(env, NULL, tree_doc_names[kind]);
+}
+
+uint64_t inval_changes(void)
+{
+	return __atomic_load_n(&changes, __ATOMIC_SEQ_CST);
 }
 
 void inval_hooks(struct sync_hooks *hooks)

@@ -131,7 +131,10 @@ static void ops_init(void *data, struct fuse_conn_info *conn)
 		.max_body = fs->opts.max_body,
 	};
 
-	(void)conn;
+	/* a link's target changes only with its profile's time, so the
+	 * kernel may keep it with its attributes (ls -l reads every one) */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	if (inval_start(fs->se) < 0)
 		log_warn("cannot start the cache invalidation thread; changes "
 			 "show after ttl");
@@ -348,6 +351,48 @@ static void ops_open(fuse_req_t req, fuse_ino_t nodeid,
 	(void)nodeid;
 	(void)fi;
 	fuse_reply_err(req, ENOSYS);
+}
+
+/*
+ * The version of a directory's entries: any listing's change, and the
+ * store's count (a profile fetched by name adds one without a change).
+ */
+static uint64_t dir_version(const struct node *n)
+{
+	return inval_changes() << 40 | (uint64_t)store_count(n->env->store);
+}
+
+/*
+ * profiles/ and channels/TYPE/ are the large directories: the kernel keeps
+ * their entries (FOPEN_CACHE_DIR) from one open to the next while their
+ * version stays, so that a warm ls -l is the kernel's alone. The sync that
+ * a readdir would run if due runs first, here. Not before the first full
+ * listing's end: it adds profiles without a change.
+ */
+static void ops_opendir(fuse_req_t req, fuse_ino_t nodeid,
+			struct fuse_file_info *fi)
+{
+	struct fs *fs = serve(req);
+	char id[ITEM_ID_MAX + 1];
+	struct stat st;
+	struct node n;
+	int res = resolve(fs, nodeid, &n, id);
+	bool large = res == 0 && (n.kind == NODE_PROFILES ||
+				  n.kind == NODE_CHANNEL_TYPE);
+
+	if (large)
+		res = attr_get(fs->view, &n, &st);
+	if (res < 0) {
+		reply_err(req, res);
+		return;
+	}
+	if (large && sync_complete(n.env->sync)) {
+		fi->cache_readdir = 1;
+		fi->keep_cache = ino_dir_unchanged(ino_of(nodeid),
+						   dir_version(&n));
+	}
+	current = NULL;
+	fuse_reply_open(req, fi);
 }
 
 /* A profile's bytes, from the store. */
@@ -668,6 +713,7 @@ static const struct fuse_lowlevel_ops operations = {
 	.getattr = ops_getattr,
 	.open = ops_open,
 	.read = ops_read,
+	.opendir = ops_opendir,
 	.readdir = ops_readdir,
 	.readdirplus = ops_readdirplus,
 	.readlink = ops_readlink,
