@@ -25,10 +25,12 @@
 static const char SQL_FIND[] =
 	"SELECT b.data FROM profile p JOIN body b ON b.rowid = p.rowid"
 	" WHERE p.id = ?1";
+/* min() rather than ORDER BY p.id LIMIT 1: no sort in a temporary b-tree
+ * (the bare column is the min row's); no claim gives one row of NULLs */
 static const char SQL_FIND_CHANNEL[] =
-	"SELECT p.id, p.modified FROM channel c"
+	"SELECT min(p.id), p.modified FROM channel c"
 	" JOIN profile p ON p.rowid = c.profile"
-	" WHERE c.type = ?1 AND c.cid = ?2 ORDER BY p.id LIMIT 1";
+	" WHERE c.type = ?1 AND c.cid = ?2";
 static const char SQL_COUNT[] = "SELECT profiles FROM total";
 static const char SQL_NEWEST[] =
 	"SELECT coalesce(max(modified), 0) FROM profile";
@@ -92,12 +94,15 @@ static int bytes_item(sqlite3_stmt *stmt, const char *id, struct item **out)
 	return 0;
 }
 
-/* A link needs no more. */
+/* A link needs no more. A NULL id is no item. */
 static int id_item(sqlite3_stmt *stmt, const char *id, struct item **out)
 {
-	struct item *item = calloc(1, sizeof(*item));
+	struct item *item;
 
 	(void)id;
+	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
+		return 0;
+	item = calloc(1, sizeof(*item));
 	if (!item)
 		return -ENOMEM;
 	snprintf(item->id, sizeof(item->id), "%s",
