@@ -329,6 +329,14 @@ def rsync(src, dst, *extra):
     return res.stdout.splitlines()
 
 
+def ls_l(directory):
+    """`ls -l directory`'s lines, the total left out."""
+    res = subprocess.run(["ls", "-l", str(directory)], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.splitlines()[1:]
+
+
 def status(m, env="prod2"):
     """MOUNT/env/.status.json, parsed (reading it costs no call)."""
     return json.loads(read(m.path / env / ".status.json"))

@@ -118,3 +118,41 @@ def test_what_the_kernel_reclaims_is_looked_up_again_exactly(mounted, tmp_path):
         assert "READDIRPLUS" in requests_since(m, mark)
     assert calls_by_endpoint(fake) == {}
     fsutil.check_tree(root, Expected(fake))
+
+
+def test_a_warm_ls_l_is_the_kernels_alone(mounted):
+    """profiles/ and channels/TYPE/ keep their entries in the kernel from
+    one open to the next while the listing is unchanged, and links their
+    targets: the daemon sees the opens only. (Memory pressure, or another
+    process's drop_caches, may make the kernel forget some at any time:
+    one of three passes must be the kernel's alone.)"""
+    fake, m = mounted("-d", "-o", "ttl=3600")
+    m.expect_log(r"debug: |error: -38 ")
+    root = m.path / "prod2"
+    channels = [root / "channels" / kind for kind in os.listdir(root / "channels")]
+    dirs = [root / "profiles"] + channels
+    first = [fsutil.ls_l(d) for d in dirs]
+    fake.reset_counters()
+    seen = []
+    for _ in range(3):
+        mark = len(m.log())
+        assert [fsutil.ls_l(d) for d in dirs] == first
+        seen.append(set(requests_since(m, mark)))
+        if seen[-1] <= {"OPENDIR", "RELEASEDIR"}:
+            break
+    assert seen[-1] <= {"OPENDIR", "RELEASEDIR"}, seen
+    assert calls_by_endpoint(fake) == {}
+
+
+def test_a_changed_listing_shows_in_the_next_ls(mounted):
+    fake, m = mounted("-o", "ttl=1")
+    profiles = m.path / "prod2" / "profiles"
+    before = set(os.listdir(profiles))
+    assert set(os.listdir(profiles)) == before
+    done = time.monotonic()
+    fake.put_profile("prod2", {"id": "new_after_listing", "profiles": [],
+                               "createdTime": 1700000000000})
+    fsutil.wait_past(1.2, done)
+    fake.reset_counters()
+    assert set(os.listdir(profiles)) - before == {"new_after_listing.json"}
+    assert calls_by_endpoint(fake) == {"search": 1}

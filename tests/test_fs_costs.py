@@ -162,7 +162,7 @@ def test_unknown_channel_costs_one_call(mounted):
 
 
 def test_status_and_xattrs_cost_nothing(mounted):
-    fake, m = mounted()
+    fake, m = mounted("-o", "xattr")
     fsutil.enter(fake, m)
     root = m.path / "prod2"
     for _ in range(3):

@@ -138,7 +138,7 @@ def test_inodes_and_bytes_stable_across_remount(mounted, mount):
 
 
 def test_profile_xattrs(mounted):
-    fake, m = mounted()
+    fake, m = mounted("-o", "xattr")
     want = Expected(fake)
     profiles = m.path / "prod2" / "profiles"
     for pid, profile in list(want.profiles.items())[:50]:

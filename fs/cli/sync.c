@@ -1,20 +1,21 @@
 /*
  * sync.c - the sync command. It talks to the daemon through the mount
- * itself: reading the extended attribute user.sprinklr.sync (.sync.full,
- * .wait) of an environment's directory runs the sync (or waits for the first
- * full listing) and answers with the number of profiles. A read-only mount
- * allows this, and no socket is needed.
+ * itself: an ioctl on an environment's directory (fs/fuse/control.h) runs
+ * the sync (or waits for the first full listing) and answers with the
+ * number of profiles. A read-only mount allows this, and no socket is
+ * needed.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/xattr.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <glib.h>
 
 #include "auth/base/log.h"
 #include "fs/cli/sync.h"
-#include "fs/view/xattr.h"
+#include "fs/fuse/control.h"
 
 static void usage(void)
 {
@@ -32,7 +33,7 @@ static void usage(void)
 
 static int explain(const char *path, int err)
 {
-	if (err == ENODATA || err == ENOTSUP || err == ENOENT)
+	if (err == ENOTTY || err == ENOTDIR || err == ENOENT)
 		log_error("%s is not an environment directory of a sprinklrfs "
 			  "mount", path);
 	else if (err == EACCES)
@@ -44,20 +45,33 @@ static int explain(const char *path, int err)
 	return 1;
 }
 
+/* The control request cmd on the directory path: 0 or an errno. */
+static int control(const char *path, unsigned long cmd, uint64_t *profiles)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (ioctl(fd, cmd, profiles) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
 int sync_main(int argc, char *argv[])
 {
-	const char *attr = XATTR_SYNC;
+	unsigned long cmd = CONTROL_SYNC;
 	const char *path = NULL, *done = "synced";
-	char value[64];
+	uint64_t profiles = 0;
 	char *name;
-	ssize_t len;
-	int i;
+	int i, err;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--full") == 0) {
-			attr = XATTR_SYNC_FULL;
+			cmd = CONTROL_SYNC_FULL;
 		} else if (strcmp(argv[i], "--wait") == 0) {
-			attr = XATTR_WAIT;
+			cmd = CONTROL_WAIT;
 			done = "complete";
 		} else if (strcmp(argv[i], "--help") == 0 ||
 			   strcmp(argv[i], "-h") == 0) {
@@ -75,12 +89,12 @@ int sync_main(int argc, char *argv[])
 		usage();
 		return 2;
 	}
-	len = getxattr(path, attr, value, sizeof(value) - 1);
-	if (len < 0)
-		return explain(path, errno);
-	value[len] = '\0';
+	err = control(path, cmd, &profiles);
+	if (err)
+		return explain(path, err);
 	name = g_path_get_basename(path);
-	printf("%s: %s, %s profiles\n", name, done, value);
+	printf("%s: %s, %llu profiles\n", name, done,
+	       (unsigned long long)profiles);
 	g_free(name);
 	return 0;
 }

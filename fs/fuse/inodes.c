@@ -25,6 +25,7 @@ struct ino {
 	size_t children;		/* inodes whose parent this is */
 	bool hashed;			/* found by its name */
 	struct content *snap;
+	uint64_t version;		/* protected by lock: ino_dir_unchanged */
 	struct node node;		/* its strings: its own, or ancestors' */
 	char name[];			/* then the string its name brought */
 };
@@ -67,6 +68,17 @@ fuse_ino_t ino_nodeid(const struct ino *ino)
 const struct content *ino_snapshot(const struct ino *ino)
 {
 	return ino->snap;
+}
+
+bool ino_dir_unchanged(struct ino *ino, uint64_t version)
+{
+	bool same;
+
+	pthread_mutex_lock(&lock);
+	same = ino->version == version;
+	ino->version = version;
+	pthread_mutex_unlock(&lock);
+	return same;
 }
 
 const struct node *ino_node(const struct ino *ino)

@@ -64,6 +64,12 @@ void ino_forget(struct ino *ino, uint64_t nlookup);
  */
 fuse_ino_t ino_walk(const char *const names[], fuse_ino_t *parent,
 		    bool *snapshot);
+/*
+ * Whether the kernel's copy of directory ino's entries, made when its
+ * contents were at `version`, is still good; version is kept for the next
+ * open either way.
+ */
+bool ino_dir_unchanged(struct ino *ino, uint64_t version);
 size_t ino_count(void);
 /* Frees every inode (at unmount, when the kernel is gone). */
 void ino_clear(void);

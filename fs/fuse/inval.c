@@ -37,6 +37,7 @@ static GPtrArray *queue;	/* protected by lock */
 static GHashTable *queued;	/* protected by lock: their keys */
 static struct worker *worker;	/* protected by lock */
 static struct fuse_session *target;
+static uint64_t changes;	/* atomic */
 
 static void request_free(gpointer p)
 {
@@ -147,6 +148,7 @@ static void profile_changed(void *arg, const char *env, const char *id)
 	char *name = tree_file_name(id);
 
 	(void)arg;
+	__atomic_add_fetch(&changes, 1, __ATOMIC_SEQ_CST);
 	post(env, TREE_PROFILES, name);
 	post(env, NULL, TREE_NDJSON);
 	post(env, NULL, TREE_CSV);
@@ -156,6 +158,7 @@ static void profile_changed(void *arg, const char *env, const char *id)
 static void profiles_changed(void *arg, const char *env)
 {
 	(void)arg;
+	__atomic_add_fetch(&changes, 1, __ATOMIC_SEQ_CST);
 	post(env, NULL, NULL);
 	post(env, NULL, TREE_PROFILES);
 	post(env, NULL, TREE_NDJSON);
@@ -179,6 +182,11 @@ static void documents_changed(void *arg, const char *env)
 		if (tree_doc_names[kind])
 			post(env, NULL, tree_doc_names[kind]);
 	post(env, NULL, TREE_CSV);	/* its header is custom-fields.json's */
+}
+
+uint64_t inval_changes(void)
+{
+	return __atomic_load_n(&changes, __ATOMIC_SEQ_CST);
 }
 
 void inval_hooks(struct sync_hooks *hooks)

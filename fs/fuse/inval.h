@@ -10,6 +10,8 @@
 #ifndef SPRINKLRFS_FS_FUSE_INVAL_H
 #define SPRINKLRFS_FS_FUSE_INVAL_H
 
+#include <stdint.h>
+
 #include <fuse_lowlevel.h>
 
 #include "fs/sync/hooks.h"
@@ -19,5 +21,9 @@ void inval_stop(void);
 /* profile_changed, profiles_changed, status_changed and documents_changed;
  * arg unused */
 void inval_hooks(struct sync_hooks *hooks);
+/* How many times a listing changed so far (profile_changed and
+ * profiles_changed of any environment), for the kernel's directory
+ * caches (ops.c). */
+uint64_t inval_changes(void);
 
 #endif

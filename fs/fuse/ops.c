@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "auth/base/log.h"
+#include "fs/fuse/control.h"
 #include "fs/fuse/inodes.h"
 #include "fs/fuse/inval.h"
 #include "fs/fuse/ops.h"
@@ -130,7 +131,10 @@ static void ops_init(void *data, struct fuse_conn_info *conn)
 		.max_body = fs->opts.max_body,
 	};
 
-	(void)conn;
+	/* a link's target changes only with its profile's time, so the
+	 * kernel may keep it with its attributes (ls -l reads every one) */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	if (inval_start(fs->se) < 0)
 		log_warn("cannot start the cache invalidation thread; changes "
 			 "show after ttl");
@@ -349,6 +353,48 @@ static void ops_open(fuse_req_t req, fuse_ino_t nodeid,
 	fuse_reply_err(req, ENOSYS);
 }
 
+/*
+ * The version of a directory's entries: any listing's change, and the
+ * store's count (a profile fetched by name adds one without a change).
+ */
+static uint64_t dir_version(const struct node *n)
+{
+	return inval_changes() << 40 | (uint64_t)store_count(n->env->store);
+}
+
+/*
+ * profiles/ and channels/TYPE/ are the large directories: the kernel keeps
+ * their entries (FOPEN_CACHE_DIR) from one open to the next while their
+ * version stays, so that a warm ls -l is the kernel's alone. The sync that
+ * a readdir would run if due runs first, here. Not before the first full
+ * listing's end: it adds profiles without a change.
+ */
+static void ops_opendir(fuse_req_t req, fuse_ino_t nodeid,
+			struct fuse_file_info *fi)
+{
+	struct fs *fs = serve(req);
+	char id[ITEM_ID_MAX + 1];
+	struct stat st;
+	struct node n;
+	int res = resolve(fs, nodeid, &n, id);
+	bool large = res == 0 && (n.kind == NODE_PROFILES ||
+				  n.kind == NODE_CHANNEL_TYPE);
+
+	if (large)
+		res = attr_get(fs->view, &n, &st);
+	if (res < 0) {
+		reply_err(req, res);
+		return;
+	}
+	if (large && sync_complete(n.env->sync)) {
+		fi->cache_readdir = 1;
+		fi->keep_cache = ino_dir_unchanged(ino_of(nodeid),
+						   dir_version(&n));
+	}
+	current = NULL;
+	fuse_reply_open(req, fi);
+}
+
 /* A profile's bytes, from the store. */
 static ssize_t read_node(struct fs *fs, fuse_ino_t nodeid, char *buf,
 			 size_t size, off_t off)
@@ -553,15 +599,32 @@ static void reply_xattr(fuse_req_t req, const char *value, size_t len,
 		fuse_reply_buf(req, value, len);
 }
 
+/*
+ * Without -o xattr the first getxattr and listxattr answer ENOSYS, and the
+ * kernel answers every later one by itself (EOPNOTSUPP): ls -l asks two per
+ * file, each a round trip to the daemon otherwise.
+ */
+static bool xattr_off(fuse_req_t req, const struct fs *fs)
+{
+	if (fs->opts.xattr)
+		return false;
+	fuse_reply_err(req, ENOSYS);
+	return true;
+}
+
 static void ops_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 			 size_t size)
 {
-	struct fs *fs = serve(req);
+	struct fs *fs = fuse_req_userdata(req);
 	char id[ITEM_ID_MAX + 1];
 	char *value = NULL;
 	struct node n;
-	int res = resolve(fs, nodeid, &n, id);
+	int res;
 
+	if (xattr_off(req, fs))
+		return;
+	serve(req);
+	res = resolve(fs, nodeid, &n, id);
 	if (res == 0 && size == 0 && xattr_bound(&n, name)) {
 		current = NULL;
 		fuse_reply_xattr(req, xattr_bound(&n, name));
@@ -578,19 +641,67 @@ static void ops_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 
 static void ops_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
 {
-	struct fs *fs = serve(req);
+	struct fs *fs = fuse_req_userdata(req);
 	char id[ITEM_ID_MAX + 1];
 	char *names;
 	size_t len;
 	struct node n;
-	int res = resolve(fs, nodeid, &n, id);
+	int res;
 
+	if (xattr_off(req, fs))
+		return;
+	serve(req);
+	res = resolve(fs, nodeid, &n, id);
 	if (res == 0)
 		res = xattr_list(&n, &names, &len);
 	if (res < 0)
 		reply_err(req, res);
 	else
 		reply_xattr(req, names, len, size);
+}
+
+/* The sync a control request asks for (control.h), or -ENOTTY. */
+static int control_mode(unsigned int cmd, enum sync_mode *mode)
+{
+	if (cmd == CONTROL_SYNC)
+		*mode = SYNC_NOW;
+	else if (cmd == CONTROL_SYNC_FULL)
+		*mode = SYNC_FULL;
+	else if (cmd == CONTROL_WAIT)
+		*mode = SYNC_COMPLETE;
+	else
+		return -ENOTTY;
+	return 0;
+}
+
+static void ops_ioctl(fuse_req_t req, fuse_ino_t nodeid, unsigned int cmd,
+		      void *arg, struct fuse_file_info *fi, unsigned flags,
+		      const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct fs *fs = serve(req);
+	char id[ITEM_ID_MAX + 1];
+	enum sync_mode mode;
+	struct node n;
+	size_t profiles = 0;
+	uint64_t answer;
+	int res = control_mode(cmd, &mode);
+
+	(void)arg, (void)fi, (void)flags, (void)in_buf, (void)in_bufsz;
+	if (res == 0 && out_bufsz < sizeof(answer))
+		res = -EINVAL;
+	if (res == 0)
+		res = resolve(fs, nodeid, &n, id);
+	if (res == 0 && n.kind != NODE_ENV)
+		res = -ENOTTY;
+	if (res == 0)
+		res = view_sync_env(n.env, mode, &profiles);
+	if (res < 0) {
+		reply_err(req, res);
+		return;
+	}
+	answer = profiles;
+	current = NULL;
+	fuse_reply_ioctl(req, 0, &answer, sizeof(answer));
 }
 
 static const struct fuse_lowlevel_ops operations = {
@@ -602,11 +713,13 @@ static const struct fuse_lowlevel_ops operations = {
 	.getattr = ops_getattr,
 	.open = ops_open,
 	.read = ops_read,
+	.opendir = ops_opendir,
 	.readdir = ops_readdir,
 	.readdirplus = ops_readdirplus,
 	.readlink = ops_readlink,
 	.getxattr = ops_getxattr,
 	.listxattr = ops_listxattr,
+	.ioctl = ops_ioctl,
 };
 
 const struct fuse_lowlevel_ops *ops_table(void)

@@ -41,6 +41,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("cache_dir=%s", cache_dir),
 	OPT("partitions=%d", partitions),
 	OPT("memory_limit=%lu", memory_limit),
+	OPT("xattr", xattr),
 	OPT("log_level=%s", log_level),
 	FUSE_OPT_KEY("uid=", KEY_UID),
 	FUSE_OPT_KEY("gid=", KEY_GID),
@@ -85,6 +86,9 @@ void opt_help(void)
 	       "    -o partitions=K        cursors a full listing follows at once\n"
 	       "                           (default: 1)\n"
 	       "    -o memory_limit=MIB    bound of the daemon's memory (default: 256)\n"
+	       "    -o xattr               serve the user.sprinklr.* extended\n"
+	       "                           attributes (default: none, and no\n"
+	       "                           xattr request reaches the daemon)\n"
 	       "    -o log_level=LEVEL     error, warning, info or debug (default: info);\n"
 	       "                           debug traces every API call; -d and -o debug\n"
 	       "                           (libfuse's) imply it\n"

@@ -39,6 +39,7 @@ struct fs_options {
 	char *cache_dir;	/* absolute; one store per environment */
 	int partitions;		/* cursors of a full listing */
 	unsigned long memory_limit;	/* MiB */
+	int xattr;		/* -o xattr: serve user.sprinklr.* */
 	char *log_level;	/* log_level=NAME as given */
 	enum log_level level;	/* log_level parsed; info by default */
 	enum creds_backend creds_backend;

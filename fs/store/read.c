@@ -25,10 +25,12 @@
 static const char SQL_FIND[] =
 	"SELECT b.data FROM profile p JOIN body b ON b.rowid = p.rowid"
 	" WHERE p.id = ?1";
+/* min() rather than ORDER BY p.id LIMIT 1: no sort in a temporary b-tree
+ * (the bare column is the min row's); no claim gives one row of NULLs */
 static const char SQL_FIND_CHANNEL[] =
-	"SELECT b.data FROM channel c JOIN profile p ON p.rowid = c.profile"
-	" JOIN body b ON b.rowid = p.rowid"
-	" WHERE c.type = ?1 AND c.cid = ?2 ORDER BY p.id LIMIT 1";
+	"SELECT min(p.id), p.modified FROM channel c"
+	" JOIN profile p ON p.rowid = c.profile"
+	" WHERE c.type = ?1 AND c.cid = ?2";
 static const char SQL_COUNT[] = "SELECT profiles FROM total";
 static const char SQL_NEWEST[] =
 	"SELECT coalesce(max(modified), 0) FROM profile";
@@ -58,12 +60,66 @@ static const char SQL_EACH_CHANNEL[] =
 
 /* --- items ---------------------------------------------------------------- */
 
+/* What an item is made of: the row's stored bytes, parsed; the bytes and
+ * times alone; the id and time alone. 0, -ENOMEM or -EUCLEAN. */
+typedef int (*make_fn)(sqlite3_stmt *stmt, const char *id,
+		       struct item **out);
+
+static int parsed_item(sqlite3_stmt *stmt, const char *id, struct item **out)
+{
+	(void)id;
+	return item_from_stored(sqlite3_column_blob(stmt, 0),
+				(size_t)sqlite3_column_bytes(stmt, 0),
+				out) < 0 ? -EUCLEAN : 0;
+}
+
+/* No JSON is parsed. */
+static int bytes_item(sqlite3_stmt *stmt, const char *id, struct item **out)
+{
+	size_t size = (size_t)sqlite3_column_bytes(stmt, 3);
+	struct item *item = calloc(1, sizeof(*item) + size + 1);
+
+	if (!item)
+		return -ENOMEM;
+	snprintf(item->id, sizeof(item->id), "%s", id);
+	item->modified_ms = sqlite3_column_int64(stmt, 0);
+	item->created_ms = sqlite3_column_int64(stmt, 1);
+	item->compact_size = (size_t)sqlite3_column_int64(stmt, 2);
+	item->data = (char *)(item + 1);
+	if (size)
+		memcpy(item->data, sqlite3_column_blob(stmt, 3), size);
+	item->size = size;
+	item->refs = 1;
+	*out = item;
+	return 0;
+}
+
+/* A link needs no more. A NULL id is no item. */
+static int id_item(sqlite3_stmt *stmt, const char *id, struct item **out)
+{
+	struct item *item;
+
+	(void)id;
+	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
+		return 0;
+	item = calloc(1, sizeof(*item));
+	if (!item)
+		return -ENOMEM;
+	snprintf(item->id, sizeof(item->id), "%s",
+		 (const char *)sqlite3_column_text(stmt, 0));
+	item->modified_ms = sqlite3_column_int64(stmt, 1);
+	item->refs = 1;
+	*out = item;
+	return 0;
+}
+
 /*
- * Binds 1..2 as text (b may be NULL) and builds the item of the first row.
- * NULL with errno: ENOENT, no such row; another, the store failed.
+ * Binds 1..2 as text (b may be NULL), and 3 to n when sql has it, and makes
+ * the item of the first row. NULL with errno: ENOENT, no such row; another,
+ * the store failed.
  */
 static struct item *load(struct store *st, const char *sql, const char *a,
-			     const char *b)
+			 const char *b, int64_t n, make_fn make)
 {
 	struct item *item = NULL;
 	struct store_conn *c = conn_read_acquire(st);
@@ -80,11 +136,11 @@ static struct item *load(struct store *st, const char *sql, const char *a,
 	sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC);
 	if (b)
 		sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(stmt) == 3)
+		sqlite3_bind_int64(stmt, 3, n);
 	ret = conn_step(stmt);
-	if (ret > 0 &&
-	    item_from_stored(sqlite3_column_blob(stmt, 0),
-			     (size_t)sqlite3_column_bytes(stmt, 0), &item) < 0)
-		ret = -EUCLEAN;
+	if (ret > 0)
+		ret = make(stmt, a, &item);
 	conn_stmt_done(c, stmt);
 out_release:
 	conn_read_release(st, c);
@@ -99,32 +155,12 @@ struct item *store_find(struct store *st, const char *id)
 		errno = ENOENT;
 		return NULL;
 	}
-	return load(st, SQL_FIND, id, NULL);
+	return load(st, SQL_FIND, id, NULL, 0, parsed_item);
 }
 
 static const char SQL_FIND_BYTES[] =
 	"SELECT p.modified, p.created, p.compact_size, b.data FROM profile p"
 	" JOIN body b ON b.rowid = p.rowid WHERE p.id = ?1";
-
-/* An item of the row's bytes and times alone: no JSON is parsed. */
-static struct item *bytes_item(sqlite3_stmt *stmt, const char *id)
-{
-	size_t size = (size_t)sqlite3_column_bytes(stmt, 3);
-	struct item *item = calloc(1, sizeof(*item) + size + 1);
-
-	if (!item)
-		return NULL;
-	snprintf(item->id, sizeof(item->id), "%s", id);
-	item->modified_ms = sqlite3_column_int64(stmt, 0);
-	item->created_ms = sqlite3_column_int64(stmt, 1);
-	item->compact_size = (size_t)sqlite3_column_int64(stmt, 2);
-	item->data = (char *)(item + 1);
-	if (size)
-		memcpy(item->data, sqlite3_column_blob(stmt, 3), size);
-	item->size = size;
-	item->refs = 1;
-	return item;
-}
 
 /*
  * A profile's bytes for reading, cheaper than store_find: the item has no
@@ -132,43 +168,40 @@ static struct item *bytes_item(sqlite3_stmt *stmt, const char *id)
  */
 struct item *store_find_bytes(struct store *st, const char *id)
 {
-	struct item *item = NULL;
-	struct store_conn *c;
-	sqlite3_stmt *stmt;
-	int ret;
-
-	errno = ENOENT;
-	if (!item_id_valid(id))
-		return NULL;
-	c = conn_read_acquire(st);
-	if (!c) {
-		errno = EIO;
+	if (!item_id_valid(id)) {
+		errno = ENOENT;
 		return NULL;
 	}
-	ret = conn_stmt(c, SQL_FIND_BYTES, &stmt);
-	if (ret == 0) {
-		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-		ret = conn_step(stmt);
-		if (ret > 0) {
-			item = bytes_item(stmt, id);
-			ret = item ? 0 : -ENOMEM;
-		}
-		conn_stmt_done(c, stmt);
-	}
-	conn_read_release(st, c);
-	if (!item)
-		errno = ret < 0 ? -ret : ENOENT;
-	return item;
+	return load(st, SQL_FIND_BYTES, id, NULL, 0, bytes_item);
 }
 
+/* The profile that makes the channel id: its id and time only (no bytes,
+ * lists nor channels), cheaper still. */
 struct item *store_find_channel(struct store *st, const char *type,
-				  const char *channel_id)
+				const char *channel_id)
 {
 	if (!type || !channel_id) {
 		errno = ENOENT;
 		return NULL;
 	}
-	return load(st, SQL_FIND_CHANNEL, type, channel_id);
+	return load(st, SQL_FIND_CHANNEL, type, channel_id, 0, id_item);
+}
+
+static const char SQL_FIND_MEMBER[] =
+	"SELECT p.id, p.modified FROM profile p"
+	" JOIN member m ON m.profile = p.rowid"
+	" WHERE p.id = ?1 AND m.space = ?2 AND m.list = ?3";
+
+/* The profile id when it is a member of the list (space_id "": a partner
+ * list's): its id and time only. */
+struct item *store_find_member(struct store *st, const char *id,
+			       const char *space_id, int64_t list_id)
+{
+	if (!item_id_valid(id)) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return load(st, SQL_FIND_MEMBER, id, space_id, list_id, id_item);
 }
 
 static const char SQL_STAT[] =

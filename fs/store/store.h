@@ -98,6 +98,8 @@ int store_id_at(struct store *st, uint64_t pos, char *id);
 int store_last_id_at(struct store *st, int64_t modified_ms, char *id);
 struct item *store_find_channel(struct store *st, const char *type,
 				const char *channel_id);
+struct item *store_find_member(struct store *st, const char *id,
+			       const char *space_id, int64_t list_id);
 int store_each(struct store *st, const struct store_filter *filter,
 	       uint64_t after,
 	       int (*visit)(const struct store_entry *entry, void *arg),

@@ -646,8 +646,11 @@ static bool full_due(struct sync *s, enum sync_mode mode)
 {
 	double since = (double)clock_wall_ms() / 1000 - (double)s->last_full_wall;
 
+	/* full_interval() is full_sync or longer, and costs a store read:
+	 * each request asks */
 	return mode == SYNC_FULL || s->want_full || !s->last_full_wall ||
-	       s->pass || since >= full_interval(s);
+	       s->pass || (since >= s->cfg.full_sync &&
+			   since >= full_interval(s));
 }
 
 /* Stale-if-error: with a complete store, a failed sync serves what it has. */

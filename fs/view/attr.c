@@ -146,13 +146,10 @@ static int list_link_stat(const struct view *v, const struct node *n,
 	res = sync_profiles(n->env->sync, SYNC_IF_DUE);
 	if (res < 0)
 		return res;
-	item = store_find(n->env->store, n->id);
+	item = store_find_member(n->env->store, n->id, n->workspace,
+				 n->list_id);
 	if (!item)
 		return find_failed(n->env);
-	if (!find_is_member(n, item)) {
-		item_unref(item);
-		return -ENOENT;
-	}
 	attr_link(v, n, item->id, item->modified_ms, st);
 	item_unref(item);
 	return 0;

@@ -191,26 +191,26 @@ int entries_list(const struct view *v, const struct node *n, off_t off,
 	return list_small(v, n, add, arg);
 }
 
-/* Where a link points; g_free *target. */
+/* Where a link points; g_free *target. A list's link is named for its
+ * profile; a channel's is looked up once, as its attributes are. */
 int entries_readlink(const struct view *v, const struct node *n,
 		     char **target)
 {
-	struct item *item;
+	struct item *item = NULL;
 	struct stat st;
 	int res;
 
-	if (n->kind != NODE_LIST_LINK && n->kind != NODE_CHANNEL_LINK)
-		return -EINVAL;
-	res = attr_get(v, n, &st);
-	if (res < 0)
+	if (n->kind == NODE_LIST_LINK) {
+		res = attr_get(v, n, &st);
+		if (res == 0)
+			*target = tree_link_target(n, n->id);
 		return res;
-	if (n->kind == NODE_CHANNEL_LINK)
-		item = store_find_channel(n->env->store, n->channel_type, n->id);
-	else
-		item = store_find(n->env->store, n->id);
-	if (!item)
-		return find_failed(n->env);
-	*target = tree_link_target(n, item->id);
+	}
+	if (n->kind != NODE_CHANNEL_LINK)
+		return -EINVAL;
+	res = find_channel(n->env, n->channel_type, n->id, &item);
+	if (res == 0)
+		*target = tree_link_target(n, item->id);
 	item_unref(item);
-	return 0;
+	return res;
 }

@@ -176,6 +176,23 @@ struct view_env *view_find_env(const struct view *v, const char *name,
 	return NULL;
 }
 
+/*
+ * What `sprinklrfs sync` asks of an environment (fs/fuse/control.h): the
+ * sync of mode, then the documents again for SYNC_NOW and SYNC_FULL
+ * (nothing else refreshes them before doc_ttl); the number of profiles
+ * stored goes in *profiles.
+ */
+int view_sync_env(struct view_env *e, enum sync_mode mode, size_t *profiles)
+{
+	int res = sync_profiles(e->sync, mode);
+
+	if (res == 0 && mode != SYNC_COMPLETE)
+		res = docs_refresh(e->docs);
+	if (res == 0)
+		*profiles = store_count(e->store);
+	return res;
+}
+
 size_t view_env_count(const struct view *v)
 {
 	return v->envs->len;

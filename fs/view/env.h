@@ -66,6 +66,7 @@ int view_add_env(struct view *v, const char *name);
 void view_free(struct view *v);
 struct view_env *view_find_env(const struct view *v, const char *name,
 			       size_t len);
+int view_sync_env(struct view_env *e, enum sync_mode mode, size_t *profiles);
 size_t view_env_count(const struct view *v);
 struct view_env *view_env_at(const struct view *v, size_t i);
 

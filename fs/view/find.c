@@ -144,10 +144,3 @@ int find_list(const struct node *n, struct doc_list *out)
 	g_array_unref(lists);
 	return res;
 }
-
-bool find_is_member(const struct node *n, const struct item *item)
-{
-	if (n->workspace[0])
-		return item_in_space_list(item, n->workspace, n->list_id);
-	return item_in_partner_list(item, n->list_id);
-}

@@ -27,6 +27,5 @@ int find_channel(struct view_env *e, const char *type, const char *cid,
 		 struct item **out);
 int find_list(const struct node *n, struct doc_list *out);
 int find_lists(const struct node *n, GArray **lists);
-bool find_is_member(const struct node *n, const struct item *item);
 
 #endif

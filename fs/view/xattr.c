@@ -10,16 +10,13 @@
 static const char profile_names[] =
 	XATTR_ID "\0" XATTR_ENV "\0" XATTR_MODIFIED;
 
-/* `sprinklrfs sync` (SYNC_NOW, SYNC_FULL) also fetches the documents
- * again: nothing else refreshes them before doc_ttl. */
 static int sync_value(struct view_env *e, enum sync_mode mode, char **value)
 {
-	int res = sync_profiles(e->sync, mode);
+	size_t profiles;
+	int res = view_sync_env(e, mode, &profiles);
 
-	if (res == 0 && mode != SYNC_COMPLETE)
-		res = docs_refresh(e->docs);
 	if (res == 0)
-		*value = g_strdup_printf("%zu", store_count(e->store));
+		*value = g_strdup_printf("%zu", profiles);
 	return res;
 }
 

@@ -1,12 +1,13 @@
 /*
- * xattr.h - the extended attributes of the mount.
+ * xattr.h - the extended attributes of the mount, served with -o xattr
+ * only (without it the kernel never asks: fs/fuse/ops.c).
  *
  * A profile has user.sprinklr.id, .env and .modified. An environment's
  * directory answers user.sprinklr.sync (an incremental sync now),
  * .sync.full (a full listing now), both followed by a refresh of the
  * documents, and .wait (the first full listing's end) by running it and
- * giving the number of profiles: that is how
- * `sprinklrfs sync` talks to a running mount (fs/cli/sync.c).
+ * giving the number of profiles, as `sprinklrfs sync` does through
+ * fs/fuse/control.h on any mount.
  */
 #ifndef SPRINKLRFS_FS_VIEW_XATTR_H
 #define SPRINKLRFS_FS_VIEW_XATTR_H

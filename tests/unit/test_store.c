@@ -399,6 +399,18 @@ static void test_channels(void)
 	store_close(idx);
 }
 
+/* store_find_member of profile "p": the same answers as the item's. */
+static void expect_member(struct store *idx, const char *space, int64_t list,
+			  bool member)
+{
+	struct item *item = store_find_member(idx, "p", space, list);
+
+	check(member == (item != NULL));
+	check(!item || (strcmp(item->id, "p") == 0 && !item->data));
+	check(item || errno == ENOENT);
+	item_unref(item);
+}
+
 static void test_lists(void)
 {
 	struct store *idx = fresh(NULL);
@@ -423,6 +435,13 @@ static void test_lists(void)
 	check(!item_in_space_list(item, "../x", 9));
 	check(!item_in_space_list(item, NULL, 1));
 	item_unref(item);
+	expect_member(idx, "", 17518, true);
+	expect_member(idx, "", 3, false);
+	expect_member(idx, "1000004509", 2691, true);
+	expect_member(idx, "4706", 1, true);
+	expect_member(idx, "4706", 3, false);
+	expect_member(idx, "1000004509", 2, false);
+	check(store_find_member(idx, "q", "", 2) == NULL && errno == ENOENT);
 	store_close(idx);
 }
 
