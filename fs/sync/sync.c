@@ -367,34 +367,41 @@ static int run_parts(struct sync *s, int64_t pass, bool quiet)
 	return res;
 }
 
-struct sweep_ctx {
-	struct sync *s;
-	bool quiet;
-};
-
+/* The ids the sweep removes, told after the commit: a reader that the
+ * hook sends to the store before then would still find them. */
 static void on_removed(const char *id, void *arg)
 {
-	struct sweep_ctx *c = arg;
-	const struct sync_hooks *h = c->s->hooks;
+	g_ptr_array_add(arg, g_strdup(id));
+}
 
-	if (!c->quiet && h && h->profile_changed)
-		h->profile_changed(h->arg, env_name(c->s), id);
+static void tell_removed(struct sync *s, GPtrArray *ids, bool quiet)
+{
+	const struct sync_hooks *h = s->hooks;
+	guint i;
+
+	for (i = 0; !quiet && h && h->profile_changed && i < ids->len; i++)
+		h->profile_changed(h->arg, env_name(s),
+				   g_ptr_array_index(ids, i));
 }
 
 /* Drops what the listing did not see and marks the listing complete. */
 static int end_listing(struct sync *s, int64_t pass, bool quiet)
 {
-	struct sweep_ctx c = { .s = s, .quiet = quiet };
+	GPtrArray *ids;
 	size_t removed;
 	int res;
 
 	res = store_begin(s->store);
 	if (res < 0)
 		return res;
-	removed = store_sweep(s->store, (uint64_t)pass, on_removed, &c);
+	ids = g_ptr_array_new_with_free_func(g_free);
+	removed = store_sweep(s->store, (uint64_t)pass, on_removed, ids);
 	store_state_set(s->store, STATE_FULL_PASS, 0);
 	store_state_set(s->store, STATE_FULL_DONE, clock_wall_ms());
 	res = store_commit(s->store);
+	if (res == 0)
+		tell_removed(s, ids, quiet);
+	g_ptr_array_unref(ids);
 	if (res == 0 && removed)
 		log_info("%s: %zu profile(s) deleted at Sprinklr", env_name(s),
 			 removed);
