@@ -225,7 +225,7 @@ def test_cache_dir_option(mounted, keyring, tmp_path):
 
 @pytest.mark.resident_memory
 def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
-        mounted, tmp_path):
+        mounted, keyring, tmp_path):
     """-o memory_limit bounds the daemon, its inode of every cached link
     included: past three quarters of it the kernel is told to forget the
     entries below channels/ and lists/, the daemon frees their inodes (its
@@ -234,6 +234,9 @@ def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
     does) does not keep the kernel from forgetting, walk after walk."""
     fake, m = mounted("-d", "-o", "memory_limit=16,ttl=3600", profiles=20000)
     m.expect_log(r"debug: ")  # libfuse's trace, ENOSYS answers included
+    # the listing's end lets the kernel's entries of profiles/ go: take the
+    # kept profiles' entries after it
+    fsutil.wait_complete(keyring, m)
     root = m.path / "prod2"
     kept = [root / "profiles" / name
             for name in sorted(os.listdir(root / "profiles"))[:500]]
