@@ -55,6 +55,10 @@ def test_rsync_after_ttl_costs_one_search_and_copies_the_changed(mounted, tmp_pa
     root, copy = m.path / "prod2", tmp_path / "copy"
     fsutil.rsync(root, copy)
     done = time.monotonic()
+    # rsync compares whole seconds, and an export's mtime is its newest
+    # profile's or custom-fields.json's, fetched during that rsync: the
+    # touched profiles' time must fall in a later second than that
+    fsutil.wait_past(1.0, done)
     touched = fake.touch("prod2", count=3)
     fsutil.wait_past(TTL + 0.2, done)
     fake.reset_counters()
