@@ -43,6 +43,15 @@
 #include "fs/store/lines.h"
 #include "fs/store/render.h"
 
+/*
+ * A view's own page cache. A view walks the store once, in id order, so a
+ * large cache holds nothing it reads again; and every list's two exports may
+ * be open at once (an rsync of the environment opens them all), each with
+ * its own connection, so the pool's share (store.c) times their number
+ * would pass memory_limit.
+ */
+#define LINES_CACHE_KIB 512
+
 struct store_line_end {
 	uint64_t end;		/* offset just past the line's newline */
 	int64_t rowid;
@@ -255,7 +264,7 @@ int lines_open(struct store *st, const struct lines_spec *spec,
 
 	if (!lines)
 		return -ENOMEM;
-	ret = conn_open(st->path, st->cache_kib, &lines->conn);
+	ret = conn_open(st->path, LINES_CACHE_KIB, &lines->conn);
 	if (ret < 0)
 		goto out_free;
 	ret = begin_view(lines, spec);
