@@ -77,21 +77,14 @@ static bool same_json(const cJSON *a, const cJSON *b)
 	return a == b;
 }
 
-/* profiles.ndjson: its size, its bytes, one line that is the file's JSON. */
-static void read_ndjson(struct store *idx, const struct item *found)
+/* A whole export: every byte its size says, read in pieces, and nothing
+ * past it. Closes lines; free() the bytes. */
+static char *read_whole(struct store_lines *lines, uint64_t *size)
 {
-	struct store_lines *lines;
-	uint64_t total, off = 0;
-	cJSON *line, *file;
-	char *all;
+	uint64_t total = lines_size(lines), off = 0;
+	char *all = malloc(total + 1);
 	ssize_t n;
 
-	if (lines_open(idx, &ndjson_all, &lines) < 0)
-		abort();
-	total = lines_size(lines);
-	if (total != found->compact_size + 1)
-		abort();
-	all = malloc(total + 1);
 	if (!all)
 		abort();
 	while (off < total) {
@@ -103,6 +96,23 @@ static void read_ndjson(struct store *idx, const struct item *found)
 	if (lines_read(lines, all, PIECE, (off_t)total) != 0)
 		abort();
 	lines_close(lines);
+	*size = total;
+	return all;
+}
+
+/* profiles.ndjson: its size, its bytes, one line that is the file's JSON. */
+static void read_ndjson(struct store *idx, const struct item *found)
+{
+	struct store_lines *lines;
+	cJSON *line, *file;
+	uint64_t total;
+	char *all;
+
+	if (lines_open(idx, &ndjson_all, &lines) < 0)
+		abort();
+	if (lines_size(lines) != found->compact_size + 1)
+		abort();
+	all = read_whole(lines, &total);
 	if (all[total - 1] != '\n' || memchr(all, '\n', total - 1))
 		abort();
 	line = parses(all, total - 1);
@@ -119,25 +129,12 @@ static void read_csv(struct store *idx)
 {
 	static const struct lines_spec csv_all = { .format = LINES_CSV };
 	struct store_lines *lines;
-	uint64_t total, off = 0;
+	uint64_t total;
 	char *all;
-	ssize_t n;
 
 	if (lines_open(idx, &csv_all, &lines) < 0)
 		abort();
-	total = lines_size(lines);
-	all = malloc(total + 1);
-	if (!all)
-		abort();
-	while (off < total) {
-		n = lines_read(lines, all + off, PIECE, (off_t)off);
-		if (n <= 0 || (uint64_t)n > total - off)
-			abort();
-		off += (uint64_t)n;
-	}
-	if (lines_read(lines, all, PIECE, (off_t)total) != 0)
-		abort();
-	lines_close(lines);
+	all = read_whole(lines, &total);
 	if (total < 4 || memcmp(all + total - 2, "\r\n", 2) != 0)
 		abort();
 	free(all);
