@@ -46,7 +46,8 @@ struct page_job {
 	int res;
 };
 
-static void put_profile(struct listing *l, const struct item *item,
+/* Stores one profile of the batch; whether it changed. */
+static bool put_profile(struct listing *l, const struct item *item,
 			size_t *skipped)
 {
 	int64_t mt = item->modified_ms;
@@ -54,19 +55,33 @@ static void put_profile(struct listing *l, const struct item *item,
 
 	if (store_put_item(l->store, item, l->pass, &changed) < 0) {
 		(*skipped)++;
-		return;
+		return false;
 	}
 	l->seen++;
 	if (l->oldest < 0 || mt < l->oldest)
 		l->oldest = mt;
 	if (mt > l->newest)
 		l->newest = mt;
-	if (!changed)
+	if (changed)
+		l->changed++;
+	return changed;
+}
+
+/* The profiles the page changed, told once its batch is committed: a
+ * reader that the hook sends to the store before then would find the old
+ * bytes, and the kernel would keep them for ttl (the sweep does the same). */
+static void tell_changed(struct listing *l, GPtrArray *changed)
+{
+	const struct item *item;
+	guint i;
+
+	if (l->quiet || !l->hooks || !l->hooks->profile_changed)
 		return;
-	l->changed++;
-	if (!l->quiet && l->hooks && l->hooks->profile_changed)
+	for (i = 0; i < changed->len; i++) {
+		item = g_ptr_array_index(changed, i);
 		l->hooks->profile_changed(l->hooks->arg, remote_env(l->remote),
 					  item->id);
+	}
 }
 
 /*
@@ -97,15 +112,24 @@ static gpointer store_page(gpointer arg)
 	struct page_job *job = arg;
 	struct listing *l = job->l;
 	size_t skipped = job->skipped;
+	GPtrArray *changed;
+	struct item *item;
 	guint i;
 
 	job->res = store_begin(l->store);
 	if (job->res < 0)
 		return NULL;
-	for (i = 0; i < job->items->len; i++)
-		put_profile(l, g_ptr_array_index(job->items, i), &skipped);
+	changed = g_ptr_array_new();	/* the job's items hold them */
+	for (i = 0; i < job->items->len; i++) {
+		item = g_ptr_array_index(job->items, i);
+		if (put_profile(l, item, &skipped))
+			g_ptr_array_add(changed, item);
+	}
 	store_progress(l, job);
 	job->res = store_commit(l->store);
+	if (job->res == 0)
+		tell_changed(l, changed);
+	g_ptr_array_unref(changed);
 	if (skipped)
 		log_warn("%s: skipping %zu profile(s) whose id cannot be a file "
 			 "name", remote_env(l->remote), skipped);
