@@ -348,12 +348,45 @@ def test_exports_are_eagain_before_the_first_full_listing(mounted):
     m.kill()
 
 
-# What version 1 of the store was: the tables version 2 adds are dropped and
-# the triggers are those of version 1.
-DOWNGRADE = """
-DROP TRIGGER profile_insert; DROP TRIGGER profile_update; DROP TRIGGER profile_delete;
-DROP TRIGGER prop_insert; DROP TRIGGER prop_delete;
-DROP TABLE csv; DROP TABLE prop; DROP TABLE field;
+# What versions 1 and 2 of the store were, made from the current one.
+# Version 2 kept the custom fields each profile holds (prop) and its totals
+# by trigger; version 1 had no profiles.csv at all.
+TRIGGERS_2 = """
+DROP TRIGGER profile_delete;
+CREATE TABLE prop(profile INTEGER NOT NULL, space TEXT NOT NULL,
+ key TEXT NOT NULL, PRIMARY KEY(profile, space, key)) WITHOUT ROWID;
+CREATE TRIGGER profile_insert AFTER INSERT ON profile BEGIN
+ UPDATE total SET profiles = profiles + 1,
+  ndjson = ndjson + new.compact_size + 1, csv = csv + new.csv_size;
+ END;
+CREATE TRIGGER profile_update AFTER UPDATE OF compact_size, csv_size ON profile BEGIN
+ UPDATE total SET ndjson = ndjson - old.compact_size + new.compact_size,
+  csv = csv - old.csv_size + new.csv_size;
+ END;
+CREATE TRIGGER profile_delete AFTER DELETE ON profile BEGIN
+ UPDATE total SET profiles = profiles - 1,
+  ndjson = ndjson - old.compact_size - 1, csv = csv - old.csv_size;
+ DELETE FROM body WHERE rowid = old.rowid;
+ DELETE FROM csv WHERE rowid = old.rowid;
+ DELETE FROM member WHERE profile = old.rowid;
+ DELETE FROM channel WHERE profile = old.rowid;
+ DELETE FROM prop WHERE profile = old.rowid;
+ END;
+CREATE TRIGGER prop_insert AFTER INSERT ON prop BEGIN
+ INSERT INTO field VALUES(new.space, new.key, 1)
+  ON CONFLICT(space, key) DO UPDATE SET profiles = profiles + 1;
+ END;
+CREATE TRIGGER prop_delete AFTER DELETE ON prop BEGIN
+ UPDATE field SET profiles = profiles - 1 WHERE space = old.space AND key = old.key;
+ DELETE FROM field WHERE space = old.space AND key = old.key AND profiles <= 0;
+ END;
+"""
+DOWNGRADE = {
+    # prop's rows are left empty: the upgrade drops them, and keeps field
+    2: TRIGGERS_2 + "PRAGMA user_version = 2;",
+    1: """
+DROP TRIGGER profile_delete;
+DROP TABLE csv; DROP TABLE field;
 ALTER TABLE profile DROP COLUMN csv_size;
 ALTER TABLE total DROP COLUMN csv;
 CREATE TRIGGER profile_insert AFTER INSERT ON profile BEGIN
@@ -369,21 +402,28 @@ CREATE TRIGGER profile_delete AFTER DELETE ON profile BEGIN
  DELETE FROM channel WHERE profile = old.rowid;
  END;
 PRAGMA user_version = 1;
-"""
+"""}
+
+# the total row against the sums of the profiles' own sizes
+TOTAL_EXACT = """SELECT t.profiles = (SELECT count(*) FROM profile),
+ t.ndjson = (SELECT sum(compact_size + 1) FROM profile),
+ t.csv = (SELECT sum(csv_size) FROM profile) FROM total t"""
 
 
-def test_a_store_of_version_1_is_upgraded_in_place(keyring, make_fake, mount):
-    """A store made before profiles.csv gets its cells from the profiles it
-    holds at the next mount: the exports are the same, and nothing is
-    listed again."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_store_is_upgraded_in_place(keyring, make_fake, mount, version):
+    """A store made by an older version (before profiles.csv, or when
+    triggers kept its totals) is upgraded at the next mount: the exports are
+    the same, nothing is listed again, and its totals stay exact through
+    the next changes."""
     fake, m, root, expected = synced(keyring, make_fake, mount, profiles=200)
     want = {rel: read(root / rel) for rel in
             ("profiles.csv", "profiles.ndjson", "lists/workspace/4706/1/profiles.csv")}
     m.unmount()
     store = fsutil.store_path(keyring)
     db = sqlite3.connect(store)
-    db.executescript(DOWNGRADE)
-    assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    db.executescript(DOWNGRADE[version])
+    assert db.execute("PRAGMA user_version").fetchone() == (version,)
     db.close()
     fake.reset_counters()
     m = mount(name="again")
@@ -391,5 +431,23 @@ def test_a_store_of_version_1_is_upgraded_in_place(keyring, make_fake, mount):
     for rel, data in want.items():
         assert read(root / rel) == data, rel
     assert fsutil.calls_by_endpoint(fake) == {"search": 1}
-    assert fsutil.store_query(store, "PRAGMA user_version") == 2
+    assert fsutil.store_query(store, "PRAGMA user_version") == 3
+    assert fsutil.store_query(store, "SELECT count(*) FROM sqlite_master WHERE name = 'prop'") == 0
+    # a change that drops a profile's custom fields, and deletes
+    ids = sorted(expected.profiles, key=str.encode)
+    holder = next(pid for pid in ids if held(expected.profiles[pid]))
+    fake.put_profile("prod2", dict(expected.profiles[holder],
+                                   profileWorkflow={"profileLists": [1]}))
+    for pid in ids[-3:]:
+        fake.delete_profile("prod2", pid)
+    res = util.run([util.binary(), "sync", root, "--full"], keyring.env)
+    assert res.returncode == 0, res.stderr
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    assert db.execute(TOTAL_EXACT).fetchone() == (1, 1, 1)
+    fields = dict(((space, key), n) for space, key, n in
+                  db.execute("SELECT space, key, profiles FROM field"))
+    db.close()
+    assert fields == collections.Counter(
+        field for p in Expected(fake).profiles.values() for field in held(p))
+    assert parsed(read(root / "profiles.csv")) == table(Expected(fake))
     m.unmount()

@@ -286,6 +286,8 @@ size_t store_count(struct store *st)
 	int64_t n = 0;
 
 	read_int(st, SQL_COUNT, &n);
+	if (conn_holds_writer(st))	/* its batch's, not yet written */
+		n += st->sums.profiles;
 	return n > 0 ? (size_t)n : 0;
 }
 

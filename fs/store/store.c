@@ -24,7 +24,7 @@
 #include "fs/store/conn.h"
 #include "fs/store/store.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define WAL_LIMIT "67108864"	/* bytes a checkpointed WAL is cut to */
 /*
  * Pages (of 4 KiB) the WAL grows to before a commit copies it into the
@@ -120,6 +120,26 @@ static const char UPGRADE_2[] =
 	"  AND profiles <= 0;"
 	" END;";
 
+/*
+ * Version 3: the total row and the count of profiles per custom field are
+ * kept by the writer (conn.h, struct store_sums) rather than by a trigger
+ * per row, and the custom fields a profile holds are read from its cells,
+ * so prop goes. A profile's delete still deletes its other rows.
+ */
+static const char UPGRADE_3[] =
+	"DROP TRIGGER profile_insert;"
+	"DROP TRIGGER profile_update;"
+	"DROP TRIGGER profile_delete;"
+	"DROP TRIGGER prop_insert;"
+	"DROP TRIGGER prop_delete;"
+	"DROP TABLE prop;"
+	"CREATE TRIGGER profile_delete AFTER DELETE ON profile BEGIN"
+	" DELETE FROM body WHERE rowid = old.rowid;"
+	" DELETE FROM csv WHERE rowid = old.rowid;"
+	" DELETE FROM member WHERE profile = old.rowid;"
+	" DELETE FROM channel WHERE profile = old.rowid;"
+	" END;";
+
 /* --- opening -------------------------------------------------------------- */
 
 static int pragma_int(struct store_conn *c, const char *sql, int64_t *value)
@@ -150,13 +170,6 @@ static int schema_create(struct store_conn *c)
 	return conn_exec(c, SCHEMA);
 }
 
-/* In a write transaction: version 1 to 2, every stored profile's cells. */
-static int schema_upgrade_2(struct store_conn *c)
-{
-	int ret = conn_exec(c, UPGRADE_2);
-
-	return ret < 0 ? ret : write_fill_csv(c);
-}
 
 /* In a write transaction: brings the schema to our version, from none or
  * an older one (another process may have done it first). */
@@ -174,7 +187,11 @@ static int schema_update(struct store_conn *c)
 	if (version == 0)
 		ret = schema_create(c);
 	if (ret == 0 && version <= 1)
-		ret = schema_upgrade_2(c);
+		ret = conn_exec(c, UPGRADE_2);
+	if (ret == 0 && version <= 2)
+		ret = conn_exec(c, UPGRADE_3);
+	if (ret == 0 && version <= 1)	/* every stored profile's cells */
+		ret = write_fill_csv(c);
 	if (ret < 0)
 		return ret;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
@@ -189,9 +206,9 @@ static int tables_check(struct store_conn *c)
 	int ret = pragma_int(c, "SELECT count(*) FROM sqlite_master WHERE"
 			     " type = 'table' AND name IN ('profile', 'body',"
 			     " 'member', 'channel', 'state', 'doc', 'total',"
-			     " 'csv', 'prop', 'field')", &n);
+			     " 'csv', 'field')", &n);
 
-	return ret < 0 ? ret : n == 10 ? 0 : -EUCLEAN;
+	return ret < 0 ? ret : n == 9 ? 0 : -EUCLEAN;
 }
 
 /* 0, or -EUCLEAN when the file is not a store of ours. */
@@ -315,6 +332,7 @@ static struct store *store_alloc(const char *path)
 		goto out_destroy_write;
 	if (pthread_cond_init(&st->pool_cond, NULL) != 0)
 		goto out_destroy_pool;
+	sums_init(&st->sums);
 	return st;
 
 out_destroy_pool:
@@ -329,6 +347,7 @@ out_free:
 
 static void store_dealloc(struct store *st)
 {
+	g_hash_table_unref(st->sums.fields);
 	pthread_cond_destroy(&st->pool_cond);
 	pthread_mutex_destroy(&st->pool_lock);
 	pthread_mutex_destroy(&st->write_lock);

@@ -11,10 +11,13 @@
  * position for store_each) for life. Memberships are replaced; channel claims
  * are reconciled, so a claim still made keeps its row and its channel id
  * keeps its position. Its cells for profiles.csv (csv.h) are stored with
- * it, and the custom fields it holds (prop). Deleting a profile deletes its
- * other rows by trigger, and triggers keep the total row (count, the sizes
- * of profiles.ndjson and of profiles.csv's cells) and the count of profiles
- * per custom field exact.
+ * it. Deleting a profile deletes its other rows by trigger.
+ *
+ * The total row (count, the sizes of profiles.ndjson and of profiles.csv's
+ * cells) and the count of profiles per custom field (field, read from the
+ * cells) are the batch's sums (conn.h): each put, change and delete adds to
+ * them once it has succeeded, and the commit writes them, in the same
+ * transaction; a rollback forgets them.
  *
  * A put that fails within a batch leaves the batch as it was: a changed
  * profile is written in a savepoint, a new one is undone by deleting its
@@ -30,6 +33,118 @@
 #include "fs/store/csv.h"
 #include "fs/store/item.h"
 #include "fs/store/store.h"
+
+/* --- the batch's sums ------------------------------------------------------ */
+
+static int exec_cached(struct store_conn *c, const char *sql);
+
+static const char SQL_TOTAL_ADD[] =
+	"UPDATE total SET profiles = profiles + ?1, ndjson = ndjson + ?2,"
+	" csv = csv + ?3";
+static const char SQL_FIELD_ADD[] =
+	"INSERT INTO field VALUES(?1, ?2, ?3) ON CONFLICT(space, key)"
+	" DO UPDATE SET profiles = profiles + excluded.profiles";
+static const char SQL_FIELD_DROP[] = "DELETE FROM field WHERE profiles <= 0";
+
+void sums_init(struct store_sums *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fields = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  (GDestroyNotify)g_hash_table_unref);
+}
+
+void sums_clear(struct store_sums *s)
+{
+	s->profiles = s->ndjson = s->csv = 0;
+	g_hash_table_remove_all(s->fields);
+}
+
+/* Adds sign to the count of every custom field the cells hold. */
+static void sums_cells(struct store_sums *s, const char *cells, size_t len,
+		       int sign)
+{
+	struct csv_cell cell;
+	GHashTable *keys;
+	int64_t *n;
+	size_t pos = 0;
+
+	while (cells && csv_each_cell(cells, len, &pos, &cell)) {
+		keys = g_hash_table_lookup(s->fields, cell.space);
+		if (!keys) {
+			keys = g_hash_table_new_full(g_str_hash, g_str_equal,
+						     g_free, g_free);
+			g_hash_table_insert(s->fields, g_strdup(cell.space),
+					    keys);
+		}
+		n = g_hash_table_lookup(keys, cell.key);
+		if (!n) {
+			n = g_new0(int64_t, 1);
+			g_hash_table_insert(keys, g_strdup(cell.key), n);
+		}
+		*n += sign;
+	}
+}
+
+static int field_add(struct store_conn *c, const char *space,
+		     const char *key, int64_t n)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, SQL_FIELD_ADD, &stmt);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(stmt, 1, space, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, n);
+	ret = conn_step(stmt);
+	conn_stmt_done(c, stmt);
+	return ret < 0 ? ret : 0;
+}
+
+static int fields_write(struct store_conn *c, struct store_sums *s)
+{
+	GHashTableIter spaces, keys;
+	gpointer space, table, key, n;
+	bool fewer = false;
+	int ret = 0;
+
+	g_hash_table_iter_init(&spaces, s->fields);
+	while (ret == 0 && g_hash_table_iter_next(&spaces, &space, &table)) {
+		g_hash_table_iter_init(&keys, table);
+		while (ret == 0 && g_hash_table_iter_next(&keys, &key, &n)) {
+			if (*(int64_t *)n == 0)
+				continue;
+			fewer = fewer || *(int64_t *)n < 0;
+			ret = field_add(c, space, key, *(int64_t *)n);
+		}
+	}
+	if (ret == 0 && fewer)
+		ret = exec_cached(c, SQL_FIELD_DROP);
+	return ret;
+}
+
+/* Writes the sums, in the transaction in progress, and clears them. */
+static int sums_write(struct store_conn *c, struct store_sums *s)
+{
+	sqlite3_stmt *stmt;
+	int ret = 0;
+
+	if (s->profiles || s->ndjson || s->csv) {
+		ret = conn_stmt(c, SQL_TOTAL_ADD, &stmt);
+		if (ret == 0) {
+			sqlite3_bind_int64(stmt, 1, s->profiles);
+			sqlite3_bind_int64(stmt, 2, s->ndjson);
+			sqlite3_bind_int64(stmt, 3, s->csv);
+			ret = conn_step(stmt);
+			conn_stmt_done(c, stmt);
+			ret = ret < 0 ? ret : 0;
+		}
+	}
+	if (ret == 0)
+		ret = fields_write(c, s);
+	sums_clear(s);
+	return ret;
+}
 
 /* --- transactions --------------------------------------------------------- */
 
@@ -52,6 +167,7 @@ int store_begin(struct store *st)
 
 static void batch_end(struct store *st)
 {
+	sums_clear(&st->sums);
 	conn_set_batch(NULL);
 	pthread_mutex_unlock(&st->write_lock);
 }
@@ -66,7 +182,9 @@ int store_commit(struct store *st)
 		store_rollback(st);
 		return -EIO;
 	}
-	ret = conn_exec(st->writer, "COMMIT");
+	ret = sums_write(st->writer, &st->sums);
+	if (ret == 0)
+		ret = conn_exec(st->writer, "COMMIT");
 	if (ret < 0)
 		conn_exec(st->writer, "ROLLBACK");
 	batch_end(st);
@@ -111,8 +229,9 @@ static int write_leave(struct store *st, int opened, int ret)
 /* --- writes --------------------------------------------------------------- */
 
 static const char SQL_LOOK[] =
-	"SELECT p.rowid, p.seen, b.data FROM profile p"
-	" JOIN body b ON b.rowid = p.rowid WHERE p.id = ?1";
+	"SELECT p.rowid, p.seen, b.data, p.compact_size, p.csv_size"
+	" FROM profile p JOIN body b ON b.rowid = p.rowid WHERE p.id = ?1";
+static const char SQL_CELLS[] = "SELECT data FROM csv WHERE rowid = ?1";
 static const char SQL_SEEN[] = "UPDATE profile SET seen = ?2 WHERE rowid = ?1";
 static const char SQL_INSERT[] =
 	"INSERT INTO profile(id, modified, created, size, compact_size, seen,"
@@ -132,15 +251,14 @@ static const char SQL_CHANNEL_ADD[] =
 	"INSERT OR IGNORE INTO channel(type, cid, profile) VALUES(?1, ?2, ?3)";
 static const char SQL_CSV[] =
 	"INSERT OR REPLACE INTO csv(rowid, data) VALUES(?1, ?2)";
-static const char SQL_PROPS_CLEAR[] = "DELETE FROM prop WHERE profile = ?1";
-static const char SQL_PROP_ADD[] =
-	"INSERT OR IGNORE INTO prop(profile, space, key) VALUES(?1, ?2, ?3)";
 static const char SQL_CSV_SIZE[] =
 	"UPDATE profile SET csv_size = ?2 WHERE rowid = ?1";
 static const char SQL_FILL_NEXT[] =
 	"SELECT p.rowid, b.data FROM profile p JOIN body b ON b.rowid = p.rowid"
 	" WHERE p.rowid > ?1 ORDER BY p.rowid LIMIT 1";
-static const char SQL_SWEEP[] = "SELECT rowid, id FROM profile WHERE seen < ?1";
+static const char SQL_SWEEP[] =
+	"SELECT p.rowid, p.id, p.compact_size, p.csv_size, c.data"
+	" FROM profile p LEFT JOIN csv c ON c.rowid = p.rowid WHERE p.seen < ?1";
 static const char SQL_DELETE[] = "DELETE FROM profile WHERE rowid = ?1";
 static const char SQL_SAVEPOINT[] = "SAVEPOINT put";
 static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO put";
@@ -281,30 +399,10 @@ struct cells {
 	size_t size;
 };
 
-static int prop_add(struct store_conn *c, int64_t row,
-		    const struct csv_cell *cell)
-{
-	sqlite3_stmt *stmt;
-	int ret = conn_stmt(c, SQL_PROP_ADD, &stmt);
-
-	if (ret < 0)
-		return ret;
-	sqlite3_bind_int64(stmt, 1, row);
-	sqlite3_bind_text(stmt, 2, cell->space, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, cell->key, -1, SQLITE_STATIC);
-	ret = conn_step(stmt);
-	conn_stmt_done(c, stmt);
-	return ret < 0 ? ret : 0;
-}
-
-/* The cells, and the custom fields they hold in place of the old ones
- * (a new row has none). */
 static int put_cells(struct store_conn *c, const char *cells, size_t len,
-		     int64_t row, bool fresh)
+		     int64_t row)
 {
-	struct csv_cell cell;
 	sqlite3_stmt *stmt;
-	size_t pos = 0;
 	int ret = conn_stmt(c, SQL_CSV, &stmt);
 
 	if (ret < 0)
@@ -313,10 +411,24 @@ static int put_cells(struct store_conn *c, const char *cells, size_t len,
 	sqlite3_bind_blob64(stmt, 2, cells, len, SQLITE_STATIC);
 	ret = conn_step(stmt);
 	conn_stmt_done(c, stmt);
-	if (ret >= 0 && !fresh)
-		ret = run(c, SQL_PROPS_CLEAR, row, 0);
-	while (ret >= 0 && csv_each_cell(cells, len, &pos, &cell))
-		ret = prop_add(c, row, &cell);
+	return ret < 0 ? ret : 0;
+}
+
+/* A copy of the row's stored cells, for the sums; empty when it has none. */
+static int cells_get(struct store_conn *c, int64_t row, GString *out)
+{
+	sqlite3_stmt *stmt;
+	int ret = conn_stmt(c, SQL_CELLS, &stmt);
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(stmt, 1, row);
+	ret = conn_step(stmt);
+	g_string_truncate(out, 0);
+	if (ret > 0)
+		g_string_append_len(out, sqlite3_column_blob(stmt, 0),
+				    sqlite3_column_bytes(stmt, 0));
+	conn_stmt_done(c, stmt);
 	return ret < 0 ? ret : 0;
 }
 
@@ -374,27 +486,46 @@ static int put_rest(struct store_conn *c, const struct item *item,
 	if (ret == 0)
 		ret = put_channels(c, item, row, fresh);
 	if (ret == 0)
-		ret = put_cells(c, item->cells, item->cells_len, row, fresh);
+		ret = put_cells(c, item->cells, item->cells_len, row);
 	return ret;
 }
+
+/* What the stored row of a profile is, for a change's sums. */
+struct stored {
+	int64_t row, seen, compact_size, csv_size;
+};
 
 /*
  * A stored profile changed: in a savepoint, so that a put that fails
  * leaves the batch as it was.
  */
-static int put_changed(struct store_conn *c, const struct item *item,
-		       uint64_t pass, int64_t row)
+static int put_changed(struct store *st, const struct item *item,
+		       uint64_t pass, const struct stored *old)
 {
-	int ret = exec_cached(c, SQL_SAVEPOINT);
+	struct store_conn *c = st->writer;
+	GString *cells = g_string_new(NULL);
+	int64_t row = old->row;
+	int ret = cells_get(c, row, cells);
 
+	if (ret == 0)
+		ret = exec_cached(c, SQL_SAVEPOINT);
 	if (ret < 0)
-		return ret;
+		goto out;
 	ret = put_row(c, item, pass, &row);
 	if (ret == 0)
 		ret = put_rest(c, item, row, false);
 	if (ret < 0)
 		exec_cached(c, SQL_ROLLBACK_TO);
 	exec_cached(c, SQL_RELEASE);
+	if (ret == 0) {
+		st->sums.ndjson += (int64_t)item->compact_size -
+				   old->compact_size;
+		st->sums.csv += (int64_t)item->csv_size - old->csv_size;
+		sums_cells(&st->sums, cells->str, cells->len, -1);
+		sums_cells(&st->sums, item->cells, item->cells_len, 1);
+	}
+out:
+	g_string_free(cells, TRUE);
 	return ret;
 }
 
@@ -415,12 +546,19 @@ static int put_new(struct store *st, const struct item *item, uint64_t pass)
 	ret = put_rest(c, item, row, true);
 	if (ret < 0 && run(c, SQL_DELETE, row, 0) < 0)
 		st->spoiled = true;
+	if (ret == 0) {
+		st->sums.profiles++;
+		st->sums.ndjson += (int64_t)item->compact_size + 1;
+		st->sums.csv += (int64_t)item->csv_size;
+		sums_cells(&st->sums, item->cells, item->cells_len, 1);
+	}
 	return ret;
 }
 
-/* The stored row of the item's id: *row 0 when absent, *same when equal. */
+/* The stored row of the item's id: old->row 0 when absent, *same when
+ * equal. */
 static int look(struct store_conn *c, const struct item *item,
-		int64_t *row, int64_t *seen, bool *same)
+		struct stored *old, bool *same)
 {
 	sqlite3_stmt *stmt;
 	int ret = conn_stmt(c, SQL_LOOK, &stmt);
@@ -429,14 +567,16 @@ static int look(struct store_conn *c, const struct item *item,
 		return ret;
 	sqlite3_bind_text(stmt, 1, item->id, -1, SQLITE_STATIC);
 	ret = conn_step(stmt);
-	*row = 0;
+	memset(old, 0, sizeof(*old));
 	*same = false;
 	if (ret > 0) {
-		*row = sqlite3_column_int64(stmt, 0);
-		*seen = sqlite3_column_int64(stmt, 1);
+		old->row = sqlite3_column_int64(stmt, 0);
+		old->seen = sqlite3_column_int64(stmt, 1);
 		*same = (size_t)sqlite3_column_bytes(stmt, 2) == item->size &&
 			memcmp(sqlite3_column_blob(stmt, 2), item->data,
 			       item->size) == 0;
+		old->compact_size = sqlite3_column_int64(stmt, 3);
+		old->csv_size = sqlite3_column_int64(stmt, 4);
 	}
 	conn_stmt_done(c, stmt);
 	return ret < 0 ? ret : 0;
@@ -446,15 +586,15 @@ static int look(struct store_conn *c, const struct item *item,
 static int put_item(struct store *st, const struct item *item,
 		    uint64_t pass, bool *changed)
 {
-	int64_t row = 0, seen = 0;
+	struct stored old;
 	bool same = false;
 	int ret;
 
-	ret = look(st->writer, item, &row, &seen, &same);
-	if (ret == 0 && same && seen != (int64_t)pass)
-		ret = run(st->writer, SQL_SEEN, row, (int64_t)pass);
-	else if (ret == 0 && !same && row)
-		ret = put_changed(st->writer, item, pass, row);
+	ret = look(st->writer, item, &old, &same);
+	if (ret == 0 && same && old.seen != (int64_t)pass)
+		ret = run(st->writer, SQL_SEEN, old.row, (int64_t)pass);
+	else if (ret == 0 && !same && old.row)
+		ret = put_changed(st, item, pass, &old);
 	else if (ret == 0 && !same)
 		ret = put_new(st, item, pass);
 	if (ret == 0)
@@ -496,25 +636,41 @@ int store_put(struct store *st, const cJSON *profile, uint64_t pass,
  * Deletes row by row, each delete atomic with its triggers, and reports each
  * as it goes: after a failure, what was removed stays removed.
  */
-static size_t sweep_rows(struct store_conn *c, uint64_t pass,
+static size_t sweep_rows(struct store *st, uint64_t pass,
 			 void (*removed)(const char *id, void *arg), void *arg)
 {
+	struct store_conn *c = st->writer;
+	GString *id = g_string_new(NULL), *cells = g_string_new(NULL);
+	int64_t compact_size, csv_size;
 	sqlite3_stmt *stmt;
 	size_t n = 0;
 
 	if (conn_stmt(c, SQL_SWEEP, &stmt) < 0)
-		return 0;
+		goto out;
 	sqlite3_bind_int64(stmt, 1, (int64_t)pass);
 	while (conn_step(stmt) > 0) {
-		const char *id = (const char *)sqlite3_column_text(stmt, 1);
-
+		/* copies: the row is gone once deleted */
+		g_string_assign(id, (const char *)sqlite3_column_text(stmt, 1)
+					    ?: "");
+		compact_size = sqlite3_column_int64(stmt, 2);
+		csv_size = sqlite3_column_int64(stmt, 3);
+		g_string_truncate(cells, 0);
+		g_string_append_len(cells, sqlite3_column_blob(stmt, 4),
+				    sqlite3_column_bytes(stmt, 4));
 		if (run(c, SQL_DELETE, sqlite3_column_int64(stmt, 0), 0) < 0)
 			break;
+		st->sums.profiles--;
+		st->sums.ndjson -= compact_size + 1;
+		st->sums.csv -= csv_size;
+		sums_cells(&st->sums, cells->str, cells->len, -1);
 		n++;
-		if (removed && id)
-			removed(id, arg);
+		if (removed && id->len)
+			removed(id->str, arg);
 	}
 	conn_stmt_done(c, stmt);
+out:
+	g_string_free(id, TRUE);
+	g_string_free(cells, TRUE);
 	return n;
 }
 
@@ -526,7 +682,7 @@ size_t store_sweep(struct store *st, uint64_t pass,
 
 	if (opened < 0)
 		return 0;
-	n = sweep_rows(st->writer, pass, removed, arg);
+	n = sweep_rows(st, pass, removed, arg);
 	if (write_leave(st, opened, 0) < 0)
 		return 0;
 	return n;
@@ -569,20 +725,27 @@ static int fill_next(struct store_conn *c, int64_t *row, struct cells *cells)
 int write_fill_csv(struct store_conn *c)
 {
 	struct cells cells = { g_string_new(NULL), 0 };
+	struct store_sums sums;
 	int64_t row = 0;
 	int ret;
 
+	sums_init(&sums);
 	for (;;) {
 		ret = fill_next(c, &row, &cells);
 		if (ret <= 0)
 			break;
-		ret = put_cells(c, cells.data->str, cells.data->len, row, false);
+		ret = put_cells(c, cells.data->str, cells.data->len, row);
 		if (ret == 0)
 			ret = run(c, SQL_CSV_SIZE, row, (int64_t)cells.size);
 		if (ret < 0)
 			break;
+		sums.csv += (int64_t)cells.size;
+		sums_cells(&sums, cells.data->str, cells.data->len, 1);
 	}
+	if (ret == 0)
+		ret = sums_write(c, &sums);
 	g_string_free(cells.data, TRUE);
+	g_hash_table_unref(sums.fields);
 	return ret;
 }
 

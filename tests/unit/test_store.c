@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <glib.h>
 #include <sqlite3.h>
 
 #include "fs/store/lines.h"
@@ -837,6 +838,114 @@ static void expect_broken(int n, const char *why)
 	(void)why;
 }
 
+/* --- the total row and the count of profiles per custom field ------------- */
+
+/* The rows of a query on store n's committed state, as "a,b;c,d;". */
+static char *rows_of(int n, const char *sql)
+{
+	GString *out = g_string_new(NULL);
+	sqlite3_stmt *stmt;
+	char path[128];
+	sqlite3 *db;
+	int i;
+
+	path_of(path, sizeof(path), n, "");
+	check(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	      SQLITE_OK);
+	check(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		for (i = 0; i < sqlite3_column_count(stmt); i++)
+			g_string_append_printf(out, "%s%s", i ? "," : "",
+					       (const char *)sqlite3_column_text(stmt, i));
+		g_string_append_c(out, ';');
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return g_string_free(out, FALSE);
+}
+
+static void check_rows(int n, const char *sql, const char *want)
+{
+	char *got = rows_of(n, sql);
+
+	if (strcmp(got, want) != 0) {
+		fprintf(stderr, "%s\n  got  %s\n  want %s\n", sql, got, want);
+		check(!"rows as wanted");
+	}
+	g_free(got);
+}
+
+static const char SQL_FIELDS[] =
+	"SELECT space, key, profiles FROM field ORDER BY space, key";
+/* the total row against the sums of the profiles' own sizes */
+static const char SQL_TOTAL_EXACT[] =
+	"SELECT t.profiles = (SELECT count(*) FROM profile),"
+	" t.ndjson = (SELECT coalesce(sum(compact_size + 1), 0) FROM profile),"
+	" t.csv = (SELECT coalesce(sum(csv_size), 0) FROM profile),"
+	" t.profiles FROM total t";
+
+static void put_fields(struct store *idx, const char *id, const char *own,
+		       const char *space, uint64_t pass)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "{\"id\":\"%s\",\"modifiedTime\":1000,\"profileWorkflow\":"
+		 "{\"customProperties\":{%s},\"profileSpaceWorkflows\":"
+		 "[{\"spaceId\":\"4706\",\"customProperties\":{%s}}]}}",
+		 id, own, space);
+	put_ok(idx, text, pass);
+}
+
+/*
+ * Every put, change and delete counts in the total row and in the field
+ * counts once its batch commits, and a rollback counts nothing; a field no
+ * profile holds any more has no row.
+ */
+static void test_sums(void)
+{
+	int n;
+	struct store *idx = fresh(&n);
+
+	check_rows(n, SQL_TOTAL_EXACT, "1,1,1,0;");
+	check(store_begin(idx) == 0);
+	put_fields(idx, "a", "\"x\":[\"1\"],\"y\":[\"2\"]", "\"x\":[\"3\"]", 1);
+	put_fields(idx, "b", "\"x\":[\"4\"]", "", 1);
+	put_fields(idx, "c", "", "", 1);
+	check(store_count(idx) == 3);	/* its own batch, seen by its thread */
+	check_rows(n, SQL_FIELDS, "");	/* not committed yet */
+	check(store_commit(idx) == 0);
+	check_rows(n, SQL_FIELDS, ",x,2;,y,1;4706,x,1;");
+	check_rows(n, SQL_TOTAL_EXACT, "1,1,1,3;");
+
+	/* a change: y and the workspace's x go, z comes */
+	put_fields(idx, "a", "\"x\":[\"1\"],\"z\":[\"5\"]", "", 1);
+	check_rows(n, SQL_FIELDS, ",x,2;,z,1;");
+	check_rows(n, SQL_TOTAL_EXACT, "1,1,1,3;");
+
+	/* rolled back: nothing counted */
+	check(store_begin(idx) == 0);
+	put_fields(idx, "d", "\"w\":[\"6\"]", "", 1);
+	put_fields(idx, "b", "\"v\":[\"7\"]", "", 1);
+	store_rollback(idx);
+	check_rows(n, SQL_FIELDS, ",x,2;,z,1;");
+	check_rows(n, SQL_TOTAL_EXACT, "1,1,1,3;");
+
+	/* within one batch: a new profile, then its change, then a sweep */
+	check(store_begin(idx) == 0);
+	put_fields(idx, "e", "\"w\":[\"6\"]", "", 2);
+	put_fields(idx, "e", "\"u\":[\"8\"]", "", 2);
+	put_fields(idx, "a", "\"x\":[\"1\"],\"z\":[\"5\"]", "", 2);
+	check(store_sweep(idx, 2, NULL, NULL) == 2);	/* b and c */
+	check(store_commit(idx) == 0);
+	check_rows(n, SQL_FIELDS, ",u,1;,x,1;,z,1;");
+	check_rows(n, SQL_TOTAL_EXACT, "1,1,1,2;");
+	check(store_sweep(idx, 3, NULL, NULL) == 2);
+	check_rows(n, SQL_FIELDS, "");
+	check_rows(n, SQL_TOTAL_EXACT, "1,1,1,0;");
+	store_close(idx);
+}
+
 static void make_sqlite(const char *path, const char *sql)
 {
 	sqlite3 *db;
@@ -1155,7 +1264,8 @@ int main(int argc, char *argv[])
 	test_failing_store();
 	test_threads();
 	test_two_handles();
-	printf("index: 20 tests passed\n");
+	test_sums();
+	printf("index: 21 tests passed\n");
 	if (argc > 1)
 		measure((int)strtol(argv[1], NULL, 10));
 	for (i = 1; i <= stores; i++)
