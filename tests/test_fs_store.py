@@ -282,6 +282,28 @@ def test_past_the_memory_limit_the_kernel_forgets_and_the_tree_stays_exact(
     assert res.stdout == ""
 
 
+def test_past_the_memory_limit_the_daemon_never_walks_its_own_mount(
+        mounted, keyring):
+    """Telling the kernel to forget never makes the daemon a user of its
+    own mount: while one of its lookups lasted there, an unmount would fail
+    with EBUSY. With nothing looked up below channels/ and lists/, there is
+    nothing beneath them to reach by a path."""
+    fake, m = mounted("-d", "-o", "memory_limit=16", profiles=2000)
+    m.expect_log(r"debug: ")
+    wait_complete(keyring, m)
+    assert len(os.listdir(m.path / "prod2" / "profiles")) == 2000
+    told = r"memory: \d+ MiB resident, over \d+ MiB: the kernel is told"
+    util.wait_for(lambda: re.search(told, m.log()), timeout=20,
+                  what="the kernel to be told to forget")
+    senders = re.findall(r"opcode: \w+ \(\d+\), nodeid: \d+, insize: \d+, "
+                         r"pid: (\d+)", m.log())
+    # a request names the thread that made it
+    threads = set(os.listdir(f"/proc/{m.proc.pid}/task"))
+    assert senders and not threads & set(senders)
+    util.fusermount_u(m.path).check_returncode()
+    m.finish()
+
+
 def test_a_store_failing_under_the_mount_gives_eio_and_no_call(mounted, keyring):
     """A store that cannot be read (here: its pages overwritten behind the
     mount's back) makes reads fail with EIO and says why in .status.json;

@@ -280,6 +280,19 @@ fuse_ino_t ino_walk(const char *const names[], fuse_ino_t *parent,
 	return found;
 }
 
+size_t ino_children_at(const char *const names[])
+{
+	struct ino *ino = &root;
+	size_t n;
+
+	pthread_mutex_lock(&lock);
+	for (; ino && *names; names++)
+		ino = find(ino, *names);
+	n = ino ? ino->children : 0;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
 size_t ino_count(void)
 {
 	size_t n;

@@ -70,6 +70,8 @@ fuse_ino_t ino_walk(const char *const names[], fuse_ino_t *parent,
  * open either way.
  */
 bool ino_dir_unchanged(struct ino *ino, uint64_t version);
+/* How many inodes the kernel holds directly beneath the one at names. */
+size_t ino_children_at(const char *const names[]);
 size_t ino_count(void);
 /* Frees every inode (at unmount, when the kernel is gone). */
 void ino_clear(void);

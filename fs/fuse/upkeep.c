@@ -70,10 +70,16 @@ static long resident_bytes(void)
  * caching beneath it: the notification then finds no entry. A lookup by path
  * hashes that dentry again (the kernel moves a directory's only alias), and
  * a second notification reaches what is beneath.
+ *
+ * That lookup is the daemon's own request on its mount, and an unmount
+ * while it lasts fails with EBUSY: it is made only while the kernel still
+ * holds inodes beneath (a process sitting there keeps the mount busy
+ * anyway). A directory never looked up finds no entry either, and has
+ * nothing beneath.
  */
 static void forget_dir(struct upkeep *u, const char *env, const char *dir)
 {
-	const char *names[] = { env, NULL };
+	const char *names[] = { env, NULL }, *below[] = { env, dir, NULL };
 	fuse_ino_t parent, nodeid;
 	struct stat st;
 	bool snapshot;
@@ -83,7 +89,7 @@ static void forget_dir(struct upkeep *u, const char *env, const char *dir)
 	if (!nodeid ||
 	    fuse_lowlevel_notify_inval_entry(u->se, nodeid, dir,
 					     strlen(dir)) != -ENOENT ||
-	    !u->mountpoint)
+	    !u->mountpoint || ino_children_at(below) == 0)
 		return;
 	path = g_build_filename(u->mountpoint, env, dir, NULL);
 	if (lstat(path, &st) == 0)
