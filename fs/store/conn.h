@@ -85,6 +85,7 @@ int conn_read_row(struct store *st, const char *sql, const char *text,
 
 void sums_init(struct store_sums *s);
 void sums_clear(struct store_sums *s);
+void sums_free(struct store_sums *s);
 /* write.c, for the schema's upgrade: every stored profile's cells for
  * profiles.csv and their sums, in the transaction in progress. */
 int write_fill_csv(struct store_conn *c);

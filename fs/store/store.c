@@ -347,7 +347,7 @@ out_free:
 
 static void store_dealloc(struct store *st)
 {
-	g_hash_table_unref(st->sums.fields);
+	sums_free(&st->sums);
 	pthread_cond_destroy(&st->pool_cond);
 	pthread_mutex_destroy(&st->pool_lock);
 	pthread_mutex_destroy(&st->write_lock);

@@ -59,6 +59,12 @@ void sums_clear(struct store_sums *s)
 	g_hash_table_remove_all(s->fields);
 }
 
+void sums_free(struct store_sums *s)
+{
+	g_hash_table_unref(s->fields);
+	s->fields = NULL;
+}
+
 /* Adds sign to the count of every custom field the cells hold. */
 static void sums_cells(struct store_sums *s, const char *cells, size_t len,
 		       int sign)
@@ -745,7 +751,7 @@ int write_fill_csv(struct store_conn *c)
 	if (ret == 0)
 		ret = sums_write(c, &sums);
 	g_string_free(cells.data, TRUE);
-	g_hash_table_unref(sums.fields);
+	sums_free(&sums);
 	return ret;
 }
 
