@@ -300,8 +300,8 @@ static bool profile_ok(const cJSON *profile)
 	return cJSON_IsObject(profile) && item_id_valid(id);
 }
 
-/* The item's cells for profiles.csv, made where it is rendered: on the
- * listing's fetching thread, so that the store's thread only writes. */
+/* The item's cells for profiles.csv, made where it is rendered: in a
+ * listing, on the page's thread before its turn to write (listing.c). */
 static int add_cells(const cJSON *profile, struct item *item)
 {
 	GString *cells = g_string_new(NULL);

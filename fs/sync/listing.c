@@ -33,17 +33,38 @@
 #define MAX_STALE_PAGES 3
 
 /*
- * One page on its way to the store, while the next one is fetched: its
- * profiles rendered already, on the fetching thread, so that the thread
- * that stores it only writes (the two share the machine's cores).
+ * Pages in flight. The listing's thread, which makes the calls, hands each
+ * answer to a thread of its own, which parses it and takes its cursor; the
+ * listing's thread asks for the next page as soon as that is done: only
+ * the parse lies between one answer and the next request, as in a plain
+ * cursor stream. The page's thread goes on to render the profiles it parsed
+ * (while they are in its cache) and, in its turn (pages are stored in the
+ * order they came), writes them in one batch with where the listing
+ * resumes. At most PIPELINE pages are in flight: three, since at a million
+ * profiles a page's write (a checkpoint with it) sometimes outlasts the
+ * next page's fetch, and a third page in flight lets the fetching go on.
  */
+#define PIPELINE 3
+
+/* Protected by lock, as are the jobs' parsed and parse_res. */
+struct turns {
+	GMutex lock;
+	GCond cond;		/* a page parsed, or its turn over */
+	uint64_t stored;	/* pages whose turn is over */
+	bool failed;		/* a page was not stored: none after it is */
+};
+
 struct page_job {
 	struct listing *l;
+	struct turns *turns;
+	uint64_t seq;		/* pages before it take their turn first */
+	struct api_reply reply;	/* the answer, until parsed */
+	bool parsed;
+	int parse_res;		/* < 0: no page, and the listing stops */
 	GPtrArray *items;	/* struct item *, the page's profiles */
-	size_t skipped;		/* profiles whose id cannot be a file name */
 	struct resume at;	/* the listing resumes here once it is stored */
-	GThread *thread;		/* storing it; NULL when none */
-	int res;
+	GThread *thread;	/* NULL when none */
+	int res;		/* storing it */
 };
 
 /* Stores one profile of the batch; whether it changed. */
@@ -106,57 +127,6 @@ static void store_progress(struct listing *l, const struct page_job *job)
 		store_state_set(st, STATE_NEWEST, l->newest);
 }
 
-/* Stores one page and where to resume, in one batch (a thread of its own). */
-static gpointer store_page(gpointer arg)
-{
-	struct page_job *job = arg;
-	struct listing *l = job->l;
-	size_t skipped = job->skipped;
-	GPtrArray *changed;
-	struct item *item;
-	guint i;
-
-	job->res = store_begin(l->store);
-	if (job->res < 0)
-		return NULL;
-	changed = g_ptr_array_new();	/* the job's items hold them */
-	for (i = 0; i < job->items->len; i++) {
-		item = g_ptr_array_index(job->items, i);
-		if (put_profile(l, item, &skipped))
-			g_ptr_array_add(changed, item);
-	}
-	store_progress(l, job);
-	job->res = store_commit(l->store);
-	if (job->res == 0)
-		tell_changed(l, changed);
-	g_ptr_array_unref(changed);
-	if (skipped)
-		log_warn("%s: skipping %zu profile(s) whose id cannot be a file "
-			 "name", remote_env(l->remote), skipped);
-	if (job->res == 0 && l->page_done)
-		l->page_done(l->arg, l);
-	return NULL;
-}
-
-/* Waits for the page being stored; its outcome. */
-static int finish_store(struct listing *l, struct page_job *job)
-{
-	if (!job->thread)
-		return 0;
-	g_thread_join(job->thread);
-	job->thread = NULL;
-	g_ptr_array_unref(job->items);
-	job->items = NULL;
-	resume_clear(&job->at);
-	if (job->res < 0) {
-		remote_note_error(l->remote, "%s: cannot write the store %s: %s",
-				  remote_env(l->remote), store_path(l->store),
-				  strerror(-job->res));
-		return -EIO;
-	}
-	return 0;
-}
-
 /* The page's profiles as items; those that cannot be one are counted. */
 static GPtrArray *render_page(const cJSON *results, size_t *skipped)
 {
@@ -175,35 +145,59 @@ static GPtrArray *render_page(const cJSON *results, size_t *skipped)
 	return items;
 }
 
-/* Hands a parsed page to the store, after the previous one is in. */
-static int start_store(struct listing *l, struct page_job *job, cJSON *root,
-		       const cJSON *results)
+/* Stores one rendered page and where to resume, in one batch. */
+static void write_page(struct page_job *job, size_t skipped)
 {
-	GPtrArray *items;
-	size_t skipped;
-	int res;
+	struct listing *l = job->l;
+	GPtrArray *changed;
+	struct item *item;
+	guint i;
 
-	/* rendered while the previous page is being written */
-	items = render_page(results, &skipped);
-	cJSON_Delete(root);
-	res = finish_store(l, job);
-	if (res < 0) {
-		g_ptr_array_unref(items);
-		return res;
+	job->res = store_begin(l->store);
+	if (job->res < 0)
+		return;
+	changed = g_ptr_array_new();	/* the job's items hold them */
+	for (i = 0; i < job->items->len; i++) {
+		item = g_ptr_array_index(job->items, i);
+		if (put_profile(l, item, &skipped))
+			g_ptr_array_add(changed, item);
 	}
-	job->l = l;
-	job->items = items;
-	job->skipped = skipped;
-	resume_set(&job->at, l->at.phase, l->at.ms, l->at.after);
-	job->thread = g_thread_try_new("store", store_page, job, NULL);
-	if (!job->thread) {
-		store_page(job);
-		g_ptr_array_unref(job->items);
-		job->items = NULL;
-		resume_clear(&job->at);
-		return job->res < 0 ? -EIO : 0;
-	}
-	return 0;
+	store_progress(l, job);
+	job->res = store_commit(l->store);
+	if (job->res == 0)
+		tell_changed(l, changed);
+	g_ptr_array_unref(changed);
+	if (skipped)
+		log_warn("%s: skipping %zu profile(s) whose id cannot be a file "
+			 "name", remote_env(l->remote), skipped);
+	if (job->res == 0 && l->page_done)
+		l->page_done(l->arg, l);
+}
+
+/* Waits for the pages before the job's to be stored; false if one was not. */
+static bool take_turn(struct page_job *job)
+{
+	struct turns *t = job->turns;
+	bool ok;
+
+	g_mutex_lock(&t->lock);
+	while (t->stored != job->seq)
+		g_cond_wait(&t->cond, &t->lock);
+	ok = !t->failed;
+	g_mutex_unlock(&t->lock);
+	return ok;
+}
+
+static void end_turn(struct page_job *job)
+{
+	struct turns *t = job->turns;
+
+	g_mutex_lock(&t->lock);
+	t->stored = job->seq + 1;
+	if (job->res < 0)
+		t->failed = true;
+	g_cond_broadcast(&t->cond);
+	g_mutex_unlock(&t->lock);
 }
 
 /* A hash of the page's ids: the same page again hashes the same. */
@@ -245,16 +239,20 @@ static int check_loop(struct listing *l, const char *previous,
 	return 0;
 }
 
-/* Parses a page, takes its cursor and hands its profiles to the store. */
-static int take_page(struct listing *l, struct api_reply *reply,
-		     struct page_job *job)
+/*
+ * Parses the job's page and takes its cursor; the listing's state (cursor,
+ * loop check, resume point) moves on here, while the listing's thread
+ * waits for it. *root and *results for the caller, when 0.
+ */
+static int parse_page(struct page_job *job, cJSON **root,
+		      const cJSON **results)
 {
-	const cJSON *results;
+	struct listing *l = job->l;
 	char *previous;
-	cJSON *root;
 	int res;
 
-	res = page_parse(reply->body, reply->len, &root, &results);
+	res = page_parse(job->reply.body, job->reply.len, root, results);
+	api_reply_free(&job->reply);
 	if (res < 0) {
 		remote_note_error(l->remote, "%s: unusable search page (%s)",
 				  remote_env(l->remote), res == -EBADMSG ?
@@ -263,15 +261,147 @@ static int take_page(struct listing *l, struct api_reply *reply,
 		return -EIO;
 	}
 	previous = l->cursor;
-	l->cursor = page_cursor(root);
-	res = check_loop(l, previous, results);
+	l->cursor = page_cursor(*root);
+	res = check_loop(l, previous, *results);
 	g_free(previous);
 	if (res < 0) {
-		cJSON_Delete(root);
+		cJSON_Delete(*root);
 		return res;
 	}
-	resume_advance(&l->at, l->by_id, results);
-	return start_store(l, job, root, results);
+	resume_advance(&l->at, l->by_id, *results);
+	resume_set(&job->at, l->at.phase, l->at.ms, l->at.after);
+	return 0;
+}
+
+static void parsed(struct page_job *job, int res)
+{
+	g_mutex_lock(&job->turns->lock);
+	job->parse_res = res;
+	job->parsed = true;
+	g_cond_broadcast(&job->turns->cond);
+	g_mutex_unlock(&job->turns->lock);
+}
+
+/* A page's thread: parse, render, and store it in its turn. */
+static gpointer page_thread(gpointer arg)
+{
+	struct page_job *job = arg;
+	const cJSON *results;
+	size_t skipped = 0;
+	cJSON *root;
+	int res;
+
+	res = parse_page(job, &root, &results);
+	parsed(job, res);
+	if (res == 0) {
+		job->items = render_page(results, &skipped);
+		cJSON_Delete(root);
+	}
+	if (!take_turn(job))
+		job->res = -ECANCELED;	/* the failed page told why */
+	else if (job->items)
+		write_page(job, skipped);
+	end_turn(job);
+	return NULL;
+}
+
+/* Waits for a page in flight; its outcome. */
+static int finish_store(struct listing *l, struct page_job *job)
+{
+	if (!job->thread)
+		return 0;
+	g_thread_join(job->thread);
+	job->thread = NULL;
+	if (job->items)
+		g_ptr_array_unref(job->items);
+	job->items = NULL;
+	resume_clear(&job->at);
+	if (job->res == -ECANCELED)
+		return -EIO;
+	if (job->res < 0) {
+		remote_note_error(l->remote, "%s: cannot write the store %s: %s",
+				  remote_env(l->remote), store_path(l->store),
+				  strerror(-job->res));
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * The pages in flight and how many were handed on. A page's slot is
+ * that of the page PIPELINE before it, which is waited for first.
+ */
+struct pipeline {
+	struct turns turns;
+	struct page_job jobs[PIPELINE];
+	uint64_t pages;
+};
+
+static void pipeline_init(struct pipeline *p)
+{
+	memset(p, 0, sizeof(*p));
+	g_mutex_init(&p->turns.lock);
+	g_cond_init(&p->turns.cond);
+}
+
+/* Waits for every page in flight, oldest first; the first failure. */
+static int pipeline_finish(struct listing *l, struct pipeline *p)
+{
+	int res = 0, r;
+	size_t i;
+
+	for (i = 0; i < PIPELINE; i++) {
+		r = finish_store(l, &p->jobs[(p->pages + i) % PIPELINE]);
+		if (res == 0)
+			res = r;
+	}
+	g_mutex_clear(&p->turns.lock);
+	g_cond_clear(&p->turns.cond);
+	return res;
+}
+
+/*
+ * Hands an answer on to a page's thread once a slot is free (reply is
+ * moved), and waits for it to be parsed: 0 when a page was taken.
+ */
+static int take_page(struct listing *l, struct api_reply *reply,
+		     struct pipeline *p)
+{
+	struct page_job *job = &p->jobs[p->pages % PIPELINE];
+	bool failed;
+	int res;
+
+	res = finish_store(l, job);
+	if (res < 0)
+		return res;
+	g_mutex_lock(&p->turns.lock);
+	failed = p->turns.failed;	/* told when its page is waited for */
+	g_mutex_unlock(&p->turns.lock);
+	if (failed)
+		return -EIO;
+	job->l = l;
+	job->turns = &p->turns;
+	job->seq = p->pages++;
+	job->reply = *reply;
+	memset(reply, 0, sizeof(*reply));
+	job->parsed = false;
+	job->res = 0;
+	job->thread = g_thread_try_new("page", page_thread, job, NULL);
+	if (!job->thread) {
+		page_thread(job);
+		if (job->items)
+			g_ptr_array_unref(job->items);
+		job->items = NULL;
+		resume_clear(&job->at);
+		return job->parse_res < 0 ? job->parse_res :
+		       job->res < 0 ? -EIO : 0;
+	}
+	g_mutex_lock(&p->turns.lock);
+	while (!job->parsed)
+		g_cond_wait(&p->turns.cond, &p->turns.lock);
+	res = job->parse_res;
+	g_mutex_unlock(&p->turns.lock);
+	return res;
 }
 
 /* How the listing's calls wait for quota. */
@@ -417,12 +547,12 @@ static bool more(const struct listing *l)
 }
 
 /*
- * Pages are pipelined: while one is being stored, the next is fetched; at
- * most one page waits for the store.
+ * Pages are pipelined (struct pipeline): while the pages before are
+ * rendered and stored, the next is fetched.
  */
 int listing_run(struct listing *l)
 {
-	struct page_job job = { .thread = NULL };
+	struct pipeline p;
 	struct api_reply reply;
 	int res, stored;
 
@@ -430,12 +560,13 @@ int listing_run(struct listing *l)
 		resume_set(&l->at, RESUME_GTE, l->from, NULL);
 	l->restarted.phase = RESUME_AFTER;
 	l->restarted.ms = -2;	/* no restart yet */
+	pipeline_init(&p);
 	res = first_page(l, &reply);
 	for (;;) {
 		if (res < 0 && l->cursor)
 			res = restart(l, res, &reply);
 		if (res == 0)
-			res = take_page(l, &reply, &job);
+			res = take_page(l, &reply, &p);
 		api_reply_free(&reply);
 		if (res < 0 || !more(l))
 			break;
@@ -445,7 +576,7 @@ int listing_run(struct listing *l)
 		}
 		res = next(l, &reply);
 	}
-	stored = finish_store(l, &job);
+	stored = pipeline_finish(l, &p);
 	g_free(l->cursor);
 	l->cursor = NULL;
 	resume_clear(&l->at);

@@ -4,7 +4,8 @@
  * A listing asks for the profiles with from <= modifiedTime < to (either
  * bound may be absent), sorted by modifiedTime, and follows the cursors to
  * the last page. Each page is one batch in the store together with where the
- * listing would resume (resume.h): a crash loses at most the page in flight.
+ * listing would resume (resume.h), in the order the pages came: a crash
+ * loses at most the pages in flight (listing.c: up to three).
  * A cursor that expires (any 4xx but the gateway's) restarts the search
  * from the resume point, which every page moves. The first page of a
  * search asks for the environment's page size, and a 400 to it may make
@@ -12,7 +13,8 @@
  *
  * The caller fills in the first part of struct listing; stopping() is
  * asked between pages and while a call waits for quota (true: the listing
- * ends with -ECANCELED), and page_done() is told after each page is stored.
+ * ends with -ECANCELED), and page_done() is told after each page is stored,
+ * on the thread that stored it.
  * A background listing's calls wait for quota within the background share
  * for as long as it takes (pacer.h).
  */

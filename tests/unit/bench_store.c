@@ -3,14 +3,16 @@
  *
  * Usage: bench_store [PAGES [SIZE [DIR]]] (default 100 pages of 1000, in
  * $TMPDIR or /tmp). Makes PAGES search pages of SIZE generated profiles
- * (profiles.h), then times what a first listing does with them as
- * listing.c does it: the main thread parses a page (page_parse) and
- * renders its profiles (item_render) while a second thread stores the one
- * before in one batch (store_put_item of each profile, the resume point,
- * the commit). Making the pages' text is not
- * timed. It prints each thread's CPU time too, which the load of a shared
- * machine changes less than the wall time. The last line printed is the figure alone, profiles per second,
- * for scripts; it is not a test and CI does not run it.
+ * (profiles.h), then times what a first listing does with them: the main
+ * thread parses a page (page_parse) and renders its profiles (item_render)
+ * while a second thread stores the one before in one batch (store_put_item
+ * of each profile, the resume point, the commit). The listing does the
+ * same work, but each page's parse, render and write on a thread of the
+ * page's own (listing.c); here the two halves stay apart, so that each
+ * has its own CPU time. Making the pages' text is not timed. It prints
+ * each thread's CPU time, which the load of a shared machine changes less
+ * than the wall time. The last line printed is the figure alone, profiles
+ * per second, for scripts; it is not a test and CI does not run it.
  */
 #include <errno.h>
 #include <glib.h>
