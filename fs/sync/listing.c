@@ -305,13 +305,9 @@ static gpointer page_thread(gpointer arg)
 	return NULL;
 }
 
-/* Waits for a page in flight; its outcome. */
-static int finish_store(struct listing *l, struct page_job *job)
+/* Lets go of a page whose thread has ended; its outcome. */
+static int release_page(struct listing *l, struct page_job *job)
 {
-	if (!job->thread)
-		return 0;
-	g_thread_join(job->thread);
-	job->thread = NULL;
 	if (job->items)
 		g_ptr_array_unref(job->items);
 	job->items = NULL;
@@ -325,6 +321,16 @@ static int finish_store(struct listing *l, struct page_job *job)
 		return -EIO;
 	}
 	return 0;
+}
+
+/* Waits for a page in flight; its outcome. */
+static int finish_store(struct listing *l, struct page_job *job)
+{
+	if (!job->thread)
+		return 0;
+	g_thread_join(job->thread);
+	job->thread = NULL;
+	return release_page(l, job);
 }
 
 /*
@@ -389,12 +395,8 @@ static int take_page(struct listing *l, struct api_reply *reply,
 	job->thread = g_thread_try_new("page", page_thread, job, NULL);
 	if (!job->thread) {
 		page_thread(job);
-		if (job->items)
-			g_ptr_array_unref(job->items);
-		job->items = NULL;
-		resume_clear(&job->at);
-		return job->parse_res < 0 ? job->parse_res :
-		       job->res < 0 ? -EIO : 0;
+		res = release_page(l, job);
+		return job->parse_res < 0 ? job->parse_res : res;
 	}
 	g_mutex_lock(&p->turns.lock);
 	while (!job->parsed)
