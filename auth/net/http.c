@@ -51,6 +51,7 @@ static pthread_mutex_t http_share_locks[CURL_LOCK_DATA_LAST];
 
 /* What the write and header callbacks of one transfer fill in. */
 struct http_sink {
+	CURL *handle;
 	char *body;
 	size_t len;
 	size_t cap;
@@ -164,12 +165,24 @@ static CURL *http_thread_handle(void)
 	return handle;
 }
 
-/* Grow the body buffer to hold need bytes plus a NUL, wiping the old one. */
+/*
+ * Grow the body buffer to hold need bytes plus a NUL, wiping the old one.
+ * The first is as large as the body the headers announce (within max), so
+ * that a large answer is not copied and wiped on its way in.
+ */
 static int http_sink_reserve(struct http_sink *sink, size_t need)
 {
 	size_t cap = sink->cap ? sink->cap : HTTP_BODY_INITIAL;
+	curl_off_t announced = -1;
 	char *body;
 
+	if (!sink->cap && sink->handle &&
+	    curl_easy_getinfo(sink->handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+			      &announced) == CURLE_OK &&
+	    announced > (curl_off_t)need && (uint64_t)announced <= sink->max)
+		need = (size_t)announced;
+	if (!sink->cap && need + 1 > cap)
+		cap = need + 1;
 	while (cap < need + 1)
 		cap *= 2;
 	if (cap == sink->cap)
@@ -179,7 +192,7 @@ static int http_sink_reserve(struct http_sink *sink, size_t need)
 		return -ENOMEM;
 	if (sink->body) {
 		memcpy(body, sink->body, sink->len);
-		explicit_bzero(sink->body, sink->cap);
+		explicit_bzero(sink->body, sink->len);
 		free(sink->body);
 	}
 	sink->body = body;
@@ -429,7 +442,9 @@ static int http_curl_errno(CURLcode rc, const struct http_sink *sink)
 static void http_sink_free(struct http_sink *sink)
 {
 	if (sink->body) {
-		explicit_bzero(sink->body, sink->cap);
+		/* what was written; the rest of a buffer made for the body the
+		 * headers announced may never have been touched */
+		explicit_bzero(sink->body, sink->len);
 		free(sink->body);
 	}
 }
@@ -491,6 +506,7 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 		http_fail(resp, -ENOMEM, CURLE_OK, NULL);
 		return -ENOMEM;
 	}
+	sink.handle = h;
 	err = http_headers_build(req->headers, &headers);
 	if (err)
 		goto out_free_sink;
