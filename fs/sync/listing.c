@@ -242,16 +242,15 @@ static int check_loop(struct listing *l, const char *previous,
 /*
  * Parses the job's page and takes its cursor; the listing's state (cursor,
  * loop check, resume point) moves on here, while the listing's thread
- * waits for it. *root and *results for the caller, when 0.
+ * waits for it. *page for the caller to page_free(), when 0.
  */
-static int parse_page(struct page_job *job, cJSON **root,
-		      const cJSON **results)
+static int parse_page(struct page_job *job, struct page *page)
 {
 	struct listing *l = job->l;
 	char *previous;
 	int res;
 
-	res = page_parse(job->reply.body, job->reply.len, root, results);
+	res = page_parse(job->reply.body, job->reply.len, page);
 	api_reply_free(&job->reply);
 	if (res < 0) {
 		remote_note_error(l->remote, "%s: unusable search page (%s)",
@@ -261,14 +260,14 @@ static int parse_page(struct page_job *job, cJSON **root,
 		return -EIO;
 	}
 	previous = l->cursor;
-	l->cursor = page_cursor(*root);
-	res = check_loop(l, previous, *results);
+	l->cursor = page_cursor(page);
+	res = check_loop(l, previous, page->results);
 	g_free(previous);
 	if (res < 0) {
-		cJSON_Delete(*root);
+		page_free(page);
 		return res;
 	}
-	resume_advance(&l->at, l->by_id, *results);
+	resume_advance(&l->at, l->by_id, page->results);
 	resume_set(&job->at, l->at.phase, l->at.ms, l->at.after);
 	return 0;
 }
@@ -286,16 +285,15 @@ static void parsed(struct page_job *job, int res)
 static gpointer page_thread(gpointer arg)
 {
 	struct page_job *job = arg;
-	const cJSON *results;
 	size_t skipped = 0;
-	cJSON *root;
+	struct page page;
 	int res;
 
-	res = parse_page(job, &root, &results);
+	res = parse_page(job, &page);
 	parsed(job, res);
 	if (res == 0) {
-		job->items = render_page(results, &skipped);
-		cJSON_Delete(root);
+		job->items = render_page(page.results, &skipped);
+		page_free(&page);
 	}
 	if (!take_turn(job))
 		job->res = -ECANCELED;	/* the failed page told why */
@@ -601,10 +599,10 @@ int listing_probe(const struct listing *like, int64_t *oldest_ms)
 			     .at = { RESUME_GTE, -1, NULL },
 			     .background = like->background,
 			     .stopping = like->stopping, .arg = like->arg };
-	const cJSON *results, *mt;
 	struct api_reply reply;
+	struct page page;
+	const cJSON *mt;
 	bool known;
-	cJSON *root;
 	int res;
 
 	pagesize_get(l.page_size, &known);
@@ -617,16 +615,16 @@ int listing_probe(const struct listing *like, int64_t *oldest_ms)
 	}
 	if (res < 0)
 		goto out_free;
-	res = page_parse(reply.body, reply.len, &root, &results);
+	res = page_parse(reply.body, reply.len, &page);
 	if (res < 0) {
 		res = -EIO;
 		goto out_free;
 	}
-	mt = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(results, 0),
-					      "modifiedTime");
+	mt = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetArrayItem(page.results, 0), "modifiedTime");
 	if (!cJSON_IsNumber(mt) || !render_int64(mt, oldest_ms))
-		res = cJSON_GetArraySize(results) ? -EIO : -ENODATA;
-	cJSON_Delete(root);
+		res = cJSON_GetArraySize(page.results) ? -EIO : -ENODATA;
+	page_free(&page);
 out_free:
 	api_reply_free(&reply);
 	return res;

@@ -142,22 +142,21 @@ static void index_page(struct store *idx, const cJSON *results)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *body = malloc(size ? size : 1);
-	const cJSON *results;
+	struct page page;
 	char *cursor;
-	cJSON *root;
 
 	if (!body)
 		return 0;
 	memcpy(body, data, size);
-	if (page_parse(body, size, &root, &results) < 0)
+	if (page_parse(body, size, &page) < 0)
 		goto out_free_body;
-	index_page(store, results);
-	cursor = page_cursor(root);
+	index_page(store, page.results);
+	cursor = page_cursor(&page);
 	/* a cursor is followed as it came: never empty */
 	if (cursor && !cursor[0])
 		abort();
 	g_free(cursor);
-	cJSON_Delete(root);
+	page_free(&page);
 out_free_body:
 	free(body);
 	return 0;

@@ -104,16 +104,16 @@ static GPtrArray *render_page(char *text)
 {
 	GPtrArray *items = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)item_unref);
-	const cJSON *results, *profile;
+	const cJSON *profile;
 	struct item *item;
-	cJSON *root;
+	struct page page;
 
-	check(page_parse(text, strlen(text), &root, &results) == 0);
-	cJSON_ArrayForEach(profile, results) {
+	check(page_parse(text, strlen(text), &page) == 0);
+	cJSON_ArrayForEach(profile, page.results) {
 		check(item_render(profile, &item) == 0);
 		g_ptr_array_add(items, item);
 	}
-	cJSON_Delete(root);
+	page_free(&page);
 	return items;
 }
 
