@@ -251,7 +251,6 @@ static int parse_page(struct page_job *job, struct page *page)
 	int res;
 
 	res = page_parse(job->reply.body, job->reply.len, page);
-	api_reply_free(&job->reply);
 	if (res < 0) {
 		remote_note_error(l->remote, "%s: unusable search page (%s)",
 				  remote_env(l->remote), res == -EBADMSG ?
@@ -291,6 +290,7 @@ static gpointer page_thread(gpointer arg)
 
 	res = parse_page(job, &page);
 	parsed(job, res);
+	api_reply_free(&job->reply);	/* not while the listing waits */
 	if (res == 0) {
 		job->items = render_page(page.results, &skipped);
 		page_free(&page);
