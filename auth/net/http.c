@@ -172,17 +172,19 @@ static CURL *http_thread_handle(void)
  */
 static int http_sink_reserve(struct http_sink *sink, size_t need)
 {
-	size_t cap = sink->cap ? sink->cap : HTTP_BODY_INITIAL;
+	size_t cap = sink->cap;
 	curl_off_t announced = -1;
 	char *body;
 
-	if (!sink->cap && sink->handle &&
-	    curl_easy_getinfo(sink->handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
-			      &announced) == CURLE_OK &&
-	    announced > (curl_off_t)need && (uint64_t)announced <= sink->max)
-		need = (size_t)announced;
-	if (!sink->cap && need + 1 > cap)
-		cap = need + 1;
+	if (!cap) {
+		if (curl_easy_getinfo(sink->handle,
+				      CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+				      &announced) == CURLE_OK &&
+		    announced > (curl_off_t)need &&
+		    (uint64_t)announced <= sink->max)
+			need = (size_t)announced;
+		cap = MAX(HTTP_BODY_INITIAL, need + 1);
+	}
 	while (cap < need + 1)
 		cap *= 2;
 	if (cap == sink->cap)
