@@ -33,23 +33,22 @@
 #define MAX_STALE_PAGES 3
 
 /*
- * Pages in flight. The listing's thread, which makes the calls, hands each
- * answer to a thread of its own, which parses it and takes its cursor; the
- * listing's thread asks for the next page as soon as that is done: only
- * the parse lies between one answer and the next request, as in a plain
- * cursor stream. The page's thread goes on to render the profiles it parsed
- * (while they are in its cache) and, in its turn (pages are stored in the
- * order they came), writes them in one batch with where the listing
- * resumes. At most PIPELINE pages are in flight: three, since at a million
- * profiles a page's write (a checkpoint with it) sometimes outlasts the
- * next page's fetch, and a third page in flight lets the fetching go on.
+ * Pages in flight. The listing's thread, which makes the calls, parses each
+ * answer and takes its cursor, and asks for the next page at once: only the
+ * parse lies between one answer and the next request, as in a plain cursor
+ * stream. A thread of the page's own renders the profiles it holds and, in
+ * its turn (pages are stored in the order they came), writes them in one
+ * batch with where the listing resumes. At most PIPELINE pages are in
+ * flight: three, since at a million profiles a page's write (a checkpoint
+ * with it) sometimes outlasts the next page's fetch, and a third page in
+ * flight lets the fetching go on.
  */
 #define PIPELINE 3
 
-/* Protected by lock, as are the jobs' parsed and parse_res. */
+/* Protected by lock. */
 struct turns {
 	GMutex lock;
-	GCond cond;		/* a page parsed, or its turn over */
+	GCond cond;		/* a page's turn over */
 	uint64_t stored;	/* pages whose turn is over */
 	bool failed;		/* a page was not stored: none after it is */
 };
@@ -58,9 +57,8 @@ struct page_job {
 	struct listing *l;
 	struct turns *turns;
 	uint64_t seq;		/* pages before it take their turn first */
-	struct api_reply reply;	/* the answer, until parsed */
-	bool parsed;
-	int parse_res;		/* < 0: no page, and the listing stops */
+	struct api_reply reply;	/* the answer, freed by the page's thread */
+	struct page page;	/* parsed from it, until rendered */
 	GPtrArray *items;	/* struct item *, the page's profiles */
 	struct resume at;	/* the listing resumes here once it is stored */
 	GThread *thread;	/* NULL when none */
@@ -241,8 +239,8 @@ static int check_loop(struct listing *l, const char *previous,
 
 /*
  * Parses the job's page and takes its cursor; the listing's state (cursor,
- * loop check, resume point) moves on here, while the listing's thread
- * waits for it. *page for the caller to page_free(), when 0.
+ * loop check, resume point) moves on here. *page for the caller to
+ * page_free(), when 0.
  */
 static int parse_page(struct page_job *job, struct page *page)
 {
@@ -271,33 +269,18 @@ static int parse_page(struct page_job *job, struct page *page)
 	return 0;
 }
 
-static void parsed(struct page_job *job, int res)
-{
-	g_mutex_lock(&job->turns->lock);
-	job->parse_res = res;
-	job->parsed = true;
-	g_cond_broadcast(&job->turns->cond);
-	g_mutex_unlock(&job->turns->lock);
-}
-
-/* A page's thread: parse, render, and store it in its turn. */
+/* A page's thread: render its page and store it in its turn. */
 static gpointer page_thread(gpointer arg)
 {
 	struct page_job *job = arg;
 	size_t skipped = 0;
-	struct page page;
-	int res;
 
-	res = parse_page(job, &page);
-	parsed(job, res);
 	api_reply_free(&job->reply);	/* not while the listing waits */
-	if (res == 0) {
-		job->items = render_page(page.results, &skipped);
-		page_free(&page);
-	}
+	job->items = render_page(job->page.results, &skipped);
+	page_free(&job->page);
 	if (!take_turn(job))
 		job->res = -ECANCELED;	/* the failed page told why */
-	else if (job->items)
+	else
 		write_page(job, skipped);
 	end_turn(job);
 	return NULL;
@@ -365,8 +348,8 @@ static int pipeline_finish(struct listing *l, struct pipeline *p)
 }
 
 /*
- * Hands an answer on to a page's thread once a slot is free (reply is
- * moved), and waits for it to be parsed: 0 when a page was taken.
+ * Parses an answer (reply is moved) and, once a slot is free, hands the
+ * page on to a thread of its own: 0 when a page was taken.
  */
 static int take_page(struct listing *l, struct api_reply *reply,
 		     struct pipeline *p)
@@ -384,24 +367,22 @@ static int take_page(struct listing *l, struct api_reply *reply,
 	if (failed)
 		return -EIO;
 	job->l = l;
-	job->turns = &p->turns;
-	job->seq = p->pages++;
 	job->reply = *reply;
 	memset(reply, 0, sizeof(*reply));
-	job->parsed = false;
+	res = parse_page(job, &job->page);
+	if (res < 0) {
+		api_reply_free(&job->reply);
+		return res;
+	}
+	job->turns = &p->turns;
+	job->seq = p->pages++;
 	job->res = 0;
 	job->thread = g_thread_try_new("page", page_thread, job, NULL);
 	if (!job->thread) {
 		page_thread(job);
-		res = release_page(l, job);
-		return job->parse_res < 0 ? job->parse_res : res;
+		return release_page(l, job);
 	}
-	g_mutex_lock(&p->turns.lock);
-	while (!job->parsed)
-		g_cond_wait(&p->turns.cond, &p->turns.lock);
-	res = job->parse_res;
-	g_mutex_unlock(&p->turns.lock);
-	return res;
+	return 0;
 }
 
 /* How the listing's calls wait for quota. */

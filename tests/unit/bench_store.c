@@ -7,9 +7,10 @@
  * thread parses a page (page_parse) and renders its profiles (item_render)
  * while a second thread stores the one before in one batch (store_put_item
  * of each profile, the resume point, the commit). The listing does the
- * same work, but each page's parse, render and write on a thread of the
- * page's own (listing.c); here the two halves stay apart, so that each
- * has its own CPU time. Making the pages' text is not timed. It prints
+ * same work, but parses each page on its own thread and renders and
+ * writes it on a thread of the page's own (listing.c); here parsing and
+ * rendering stay together, apart from the writes, so that each half has
+ * its own CPU time. Making the pages' text is not timed. It prints
  * each thread's CPU time, which the load of a shared machine changes less
  * than the wall time. The last line printed is the figure alone, profiles
  * per second, for scripts; it is not a test and CI does not run it.
