@@ -98,9 +98,9 @@ def reclaim(m, mark):
 def test_what_the_kernel_reclaims_is_looked_up_again_exactly(mounted, tmp_path):
     """Under memory pressure the kernel reclaims its entries (here through
     drop_caches, as root) and sends FORGETs, in batches: the daemon frees
-    the inodes of links and directories and answers the next walk exactly,
-    with no call. (The memory_limit test drives the same path from the
-    daemon's side, the sanitizer run only this one.)"""
+    the inodes of directories (links and profiles have none) and answers
+    the next walk exactly, with no call. (The memory_limit tests drive the
+    same path from the daemon's side, the sanitizer run only this one.)"""
     # the daemon's own upkeep (memory_limit) stays out of it: a sanitizer
     # build is resident far past the default bound
     fake, m = mounted("-d", "-o", "ttl=3600,memory_limit=8192", profiles=1000)

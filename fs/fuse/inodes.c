@@ -11,12 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "fs/fuse/inodes.h"
 
 #define BUCKETS_MIN 1024
 #define PROFILE_BIT (1ULL << 63)
 #define ENV_SHIFT 48
 #define POS_MASK ((1ULL << ENV_SHIFT) - 1)
+#define LINK_BIT (1ULL << 62)
+#define DIR_SHIFT 40
+#define ROW_MASK ((1ULL << DIR_SHIFT) - 1)
+#define DIRS_MAX ((1U << (62 - DIR_SHIFT)) - 1)
 
 struct ino {
 	struct ino *parent;
@@ -26,6 +32,7 @@ struct ino {
 	bool hashed;			/* found by its name */
 	struct content *snap;
 	uint64_t version;		/* protected by lock: ino_dir_unchanged */
+	uint32_t number;		/* a directory's with links, or 0 */
 	struct node node;		/* its strings: its own, or ancestors' */
 	char name[];			/* then the string its name brought */
 };
@@ -40,6 +47,10 @@ static struct ino **buckets;	/* protected by lock */
 static size_t n_buckets;	/* protected by lock */
 static size_t n_inodes;		/* protected by lock */
 static struct ino *stale;	/* protected by lock: replaced snapshots */
+/* Protected by lock: the directories numbered for their links' node ids,
+ * by number (0 is none), and the numbers free for another. */
+static GPtrArray *numbered;
+static GArray *free_numbers;
 
 fuse_ino_t ino_profile(size_t env, uint64_t pos)
 {
@@ -52,6 +63,66 @@ bool ino_is_profile(fuse_ino_t nodeid, size_t *env, uint64_t *pos)
 		return false;
 	*env = (size_t)((nodeid & ~PROFILE_BIT) >> ENV_SHIFT);
 	*pos = nodeid & POS_MASK;
+	return true;
+}
+
+/* With the lock held: dir's number, given now if it has none; 0 if none
+ * can be had. */
+static uint32_t number_of(struct ino *dir)
+{
+	if (dir->number)
+		return dir->number;
+	if (!numbered) {
+		numbered = g_ptr_array_new();
+		g_ptr_array_add(numbered, NULL);
+		free_numbers = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	}
+	if (free_numbers->len) {
+		dir->number = g_array_index(free_numbers, uint32_t,
+					    free_numbers->len - 1);
+		g_array_set_size(free_numbers, free_numbers->len - 1);
+		numbered->pdata[dir->number] = dir;
+	} else if (numbered->len <= DIRS_MAX) {
+		dir->number = numbered->len;
+		g_ptr_array_add(numbered, dir);
+	}
+	return dir->number;
+}
+
+/* With the lock held: the number of a directory being freed is free. */
+static void unnumber(struct ino *dir)
+{
+	if (!dir->number)
+		return;
+	numbered->pdata[dir->number] = NULL;
+	g_array_append_val(free_numbers, dir->number);
+	dir->number = 0;
+}
+
+fuse_ino_t ino_link(struct ino *dir, uint64_t row)
+{
+	uint32_t number;
+
+	if (row > ROW_MASK || dir == &root)
+		return 0;
+	pthread_mutex_lock(&lock);
+	number = number_of(dir);
+	pthread_mutex_unlock(&lock);
+	return number ? LINK_BIT | (uint64_t)number << DIR_SHIFT | row : 0;
+}
+
+bool ino_is_link(fuse_ino_t nodeid, struct ino **dir, uint64_t *row)
+{
+	uint64_t number;
+
+	if ((nodeid & (PROFILE_BIT | LINK_BIT)) != LINK_BIT)
+		return false;
+	number = (nodeid & ~LINK_BIT) >> DIR_SHIFT;
+	*row = nodeid & ROW_MASK;
+	pthread_mutex_lock(&lock);
+	*dir = numbered && number < numbered->len ?
+	       g_ptr_array_index(numbered, number) : NULL;
+	pthread_mutex_unlock(&lock);
 	return true;
 }
 
@@ -239,6 +310,7 @@ static struct content *release(struct ino *ino)
 	while (ino != &root && ino->nlookup == 0 && ino->children == 0) {
 		parent = ino->parent;
 		unlink_ino(ino);
+		unnumber(ino);
 		if (ino->snap)
 			snap = ino->snap;	/* only files: the first */
 		free(ino);
@@ -321,6 +393,12 @@ void ino_clear(void)
 	free(buckets);
 	buckets = NULL;
 	n_buckets = 0;
+	if (numbered) {
+		g_ptr_array_unref(numbered);
+		g_array_unref(free_numbers);
+		numbered = NULL;
+		free_numbers = NULL;
+	}
 	n_inodes = 0;
 	root.children = 0;
 	pthread_mutex_unlock(&lock);

@@ -14,6 +14,12 @@
  * which no address has. A million profiles' pages can so stay in the
  * kernel's cache without costing the daemon anything.
  *
+ * Nor has a link, a list's member's or a channel id's: its node id is a
+ * number its directory's inode is given while the kernel holds it, and its
+ * row (a member's profile pos, a channel id's pos: store.h), with bit 62
+ * set. The kernel holds a link's directory as long as it holds the link, so
+ * the number always finds the directory the link was looked up in.
+ *
  * A file whose bytes are a snapshot (profiles.ndjson, .status.json, the
  * documents, list.json) owns them: each inode keeps the bytes it was looked
  * up with, and a lookup that finds other bytes makes a new inode for the
@@ -40,7 +46,17 @@ fuse_ino_t ino_profile(size_t env, uint64_t pos);
 /* Whether nodeid is a profile's, and which. */
 bool ino_is_profile(fuse_ino_t nodeid, size_t *env, uint64_t *pos);
 
-/* Not for a profile's node id. */
+/*
+ * A link's node id in directory dir, or 0 when it can have none (a row
+ * beyond 2^40, or 2^22 directories with links held at once): the link
+ * then gets an inode of its own (ino_enter).
+ */
+fuse_ino_t ino_link(struct ino *dir, uint64_t row);
+/* Whether nodeid is a link's, and which: its directory's inode and row;
+ * NULL as *dir when the directory is gone (a stale node id). */
+bool ino_is_link(fuse_ino_t nodeid, struct ino **dir, uint64_t *row);
+
+/* Not for a profile's or a link's node id. */
 struct ino *ino_of(fuse_ino_t nodeid);
 fuse_ino_t ino_nodeid(const struct ino *ino);
 const struct node *ino_node(const struct ino *ino);

@@ -186,13 +186,16 @@ static double attr_timeout(const struct fs *fs, enum node_kind kind)
 	return kind == NODE_STATUS ? 0 : fs->opts.ttl;
 }
 
-/* The node of a node id; a profile's id goes in id. */
+/* The node of a node id; a profile's or a link's id goes in id. */
 static int resolve(struct fs *fs, fuse_ino_t nodeid, struct node *n,
-		   char id[ITEM_ID_MAX + 1])
+		   char id[TREE_NAME_MAX + 1])
 {
+	struct ino *dir;
 	uint64_t pos;
 	size_t env;
 
+	if (ino_is_link(nodeid, &dir, &pos))
+		return dir ? find_link_at(ino_node(dir), pos, n, id) : -ENOENT;
 	if (!ino_is_profile(nodeid, &env, &pos)) {
 		*n = *ino_node(ino_of(nodeid));
 		return 0;
@@ -202,14 +205,21 @@ static int resolve(struct fs *fs, fuse_ino_t nodeid, struct node *n,
 	return find_profile_at(view_env_at(fs->view, env), pos, n, id);
 }
 
-/* The snapshot a node id's inode owns, or NULL. */
-static const struct content *snapshot_of(fuse_ino_t nodeid)
+/* Whether a node id is an inode's (not a profile's nor a link's). */
+static bool has_inode(fuse_ino_t nodeid)
 {
+	struct ino *dir;
 	uint64_t pos;
 	size_t env;
 
-	return ino_is_profile(nodeid, &env, &pos) ? NULL
-						   : ino_snapshot(ino_of(nodeid));
+	return !ino_is_profile(nodeid, &env, &pos) &&
+	       !ino_is_link(nodeid, &dir, &pos);
+}
+
+/* The snapshot a node id's inode owns, or NULL. */
+static const struct content *snapshot_of(fuse_ino_t nodeid)
+{
+	return has_inode(nodeid) ? ino_snapshot(ino_of(nodeid)) : NULL;
 }
 
 /* A file's snapshot (*snap) or any node's attributes (st). */
@@ -248,6 +258,27 @@ static int lookup_profile(struct fs *fs, const struct node *n,
 	return res;
 }
 
+/* A link: no inode either, unless it can have no node id of its own
+ * (inodes.h). */
+static int lookup_link(struct fs *fs, fuse_ino_t parent, const char *name,
+		       const struct node *n, const char *own,
+		       struct fuse_entry_param *e, struct ino **ino)
+{
+	uint64_t row;
+	int res = attr_link_row(fs->view, n, &e->attr, &row);
+
+	if (res < 0)
+		return res;
+	e->ino = ino_link(ino_of(parent), row);
+	if (e->ino)
+		return 0;
+	*ino = ino_enter(ino_of(parent), name, n, own, NULL);
+	if (!*ino)
+		return -ENOMEM;
+	e->ino = ino_nodeid(*ino);
+	return 0;
+}
+
 static int lookup_other(struct fs *fs, fuse_ino_t parent, const char *name,
 			const struct node *n, const char *own,
 			struct fuse_entry_param *e, struct ino **ino)
@@ -270,7 +301,7 @@ static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = serve(req);
 	struct fuse_entry_param e = { 0 };
-	char id[ITEM_ID_MAX + 1], own[TREE_NAME_MAX + 1];
+	char id[TREE_NAME_MAX + 1], own[TREE_NAME_MAX + 1];
 	struct node dir, n;
 	struct ino *ino = NULL;
 	int res;
@@ -280,6 +311,9 @@ static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		res = tree_child(fs->view, &dir, name, &n, own);
 	if (res == 0 && n.kind == NODE_PROFILE)
 		res = lookup_profile(fs, &n, &e);
+	else if (res == 0 && (n.kind == NODE_LIST_LINK ||
+			      n.kind == NODE_CHANNEL_LINK))
+		res = lookup_link(fs, parent, name, &n, own, &e, &ino);
 	else if (res == 0)
 		res = lookup_other(fs, parent, name, &n, own, &e, &ino);
 	if (res < 0) {
@@ -295,12 +329,9 @@ static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void forget(fuse_ino_t nodeid, uint64_t nlookup)
 {
-	uint64_t pos;
-	size_t env;
-
 	log_debug("FORGET %llu/%llu", (unsigned long long)nodeid,
 		  (unsigned long long)nlookup);
-	if (!ino_is_profile(nodeid, &env, &pos))
+	if (has_inode(nodeid))
 		ino_forget(ino_of(nodeid), nlookup);
 }
 
@@ -325,7 +356,7 @@ static void ops_getattr(fuse_req_t req, fuse_ino_t nodeid,
 {
 	struct fs *fs = serve(req);
 	const struct content *snap = snapshot_of(nodeid);
-	char id[ITEM_ID_MAX + 1];
+	char id[TREE_NAME_MAX + 1];
 	struct stat st;
 	struct node n;
 	int res;
@@ -373,7 +404,7 @@ static void ops_opendir(fuse_req_t req, fuse_ino_t nodeid,
 			struct fuse_file_info *fi)
 {
 	struct fs *fs = serve(req);
-	char id[ITEM_ID_MAX + 1];
+	char id[TREE_NAME_MAX + 1];
 	struct stat st;
 	struct node n;
 	int res = resolve(fs, nodeid, &n, id);
@@ -399,7 +430,7 @@ static void ops_opendir(fuse_req_t req, fuse_ino_t nodeid,
 static ssize_t read_node(struct fs *fs, fuse_ino_t nodeid, char *buf,
 			 size_t size, off_t off)
 {
-	char id[ITEM_ID_MAX + 1];
+	char id[TREE_NAME_MAX + 1];
 	struct content c;
 	struct node n;
 	ssize_t res = resolve(fs, nodeid, &n, id);
@@ -460,16 +491,24 @@ static bool dot_or_dotdot(const char *name)
 	       (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
-/* The entry's node id and inode (none for a profile); 0 when none. */
+/* The entry's node id and inode (none for a profile nor a link); 0 when
+ * none. */
 static fuse_ino_t enter_entry(struct dir_fill *d, const char *name, off_t off,
 			      struct ino **ino)
 {
 	char own[TREE_NAME_MAX + 1];
 	struct node n;
+	fuse_ino_t link;
 
 	if (d->node.kind == NODE_PROFILES)
 		return ino_profile(d->node.env->index,
 				   (uint64_t)(off - ENTRIES_POS_OFF));
+	if (d->node.kind == NODE_LIST_PROFILES ||
+	    d->node.kind == NODE_CHANNEL_TYPE) {
+		link = ino_link(d->dir, (uint64_t)(off - ENTRIES_POS_OFF));
+		if (link)
+			return link;
+	}
 	if (tree_child(d->fs->view, &d->node, name, &n, own) < 0)
 		return 0;
 	*ino = ino_enter(d->dir, name, &n, own, NULL);
@@ -533,7 +572,7 @@ static void readdir_any(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 	struct dir_fill d = {
 		.req = req, .fs = fs, .plus = plus, .size = size, .start = off,
 	};
-	char id[ITEM_ID_MAX + 1];
+	char id[TREE_NAME_MAX + 1];
 	int res;
 
 	d.buf = malloc(size ? size : 1);
@@ -570,7 +609,7 @@ static void ops_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 static void ops_readlink(fuse_req_t req, fuse_ino_t nodeid)
 {
 	struct fs *fs = serve(req);
-	char id[ITEM_ID_MAX + 1];
+	char id[TREE_NAME_MAX + 1];
 	char *target = NULL;
 	struct node n;
 	int res = resolve(fs, nodeid, &n, id);
@@ -616,7 +655,7 @@ static void ops_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 			 size_t size)
 {
 	struct fs *fs = fuse_req_userdata(req);
-	char id[ITEM_ID_MAX + 1];
+	char id[TREE_NAME_MAX + 1];
 	char *value = NULL;
 	struct node n;
 	int res;
@@ -642,7 +681,7 @@ static void ops_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 static void ops_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
 {
 	struct fs *fs = fuse_req_userdata(req);
-	char id[ITEM_ID_MAX + 1];
+	char id[TREE_NAME_MAX + 1];
 	char *names;
 	size_t len;
 	struct node n;
@@ -679,7 +718,7 @@ static void ops_ioctl(fuse_req_t req, fuse_ino_t nodeid, unsigned int cmd,
 		      const void *in_buf, size_t in_bufsz, size_t out_bufsz)
 {
 	struct fs *fs = serve(req);
-	char id[ITEM_ID_MAX + 1];
+	char id[TREE_NAME_MAX + 1];
 	enum sync_mode mode;
 	struct node n;
 	size_t profiles = 0;

@@ -19,6 +19,9 @@
 #include "fs/fuse/upkeep.h"
 
 #define TICK_S 1.0
+/* What an inode costs the daemon, about: the record, its name, malloc's
+ * overhead and its share of the table. */
+#define INODE_BYTES 192
 
 static volatile sig_atomic_t hup_pending;
 /* the worker a SIGHUP wakes: set while it runs */
@@ -31,6 +34,8 @@ struct upkeep {
 	long limit;		/* bytes: memory_limit */
 	long threshold;		/* bytes: forget the kernel's entries above */
 	bool trim;		/* entries were forgotten on the last tick */
+	bool forgot;		/* entries were forgotten once */
+	size_t inodes;		/* inodes held after that */
 	struct worker *worker;
 };
 
@@ -123,12 +128,20 @@ static void keep_memory(struct upkeep *u)
 		u->threshold = rss + u->limit / 8;
 		if (u->threshold < u->limit / 4 * 3)
 			u->threshold = u->limit / 4 * 3;
+		u->forgot = true;
+		u->inodes = ino_count();
 		log_debug("memory: %ld MiB resident after the kernel forgot "
 			  "its entries (%zu inodes left)", rss >> 20,
 			  ino_count());
 		return;
 	}
 	if (rss <= u->threshold)
+		return;
+	/* A forget frees inodes only: once done, it is not worth the kernel
+	 * looking everything up again until they are a part of the excess
+	 * (profiles and links have none: inodes.h). */
+	if (u->forgot && ino_count() < u->inodes + (size_t)(u->limit / 8) /
+					      INODE_BYTES)
 		return;
 	log_debug("memory: %ld MiB resident, over %ld MiB: the kernel is told "
 		  "to forget its entries (%zu inodes)", rss >> 20,

@@ -47,6 +47,7 @@ struct item {
 	char *cells;		/* its cells for profiles.csv (csv.h), by */
 	size_t cells_len;	/* item_render() only: NULL from stored bytes */
 	size_t csv_size;
+	uint64_t pos;		/* a link's row: store_find_member's, _channel's */
 	/* private */
 	int refs;
 };

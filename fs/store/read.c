@@ -28,8 +28,10 @@ static const char SQL_FIND[] =
 /* min() rather than ORDER BY p.id LIMIT 1: no sort in a temporary b-tree
  * (the bare column is the min row's); no claim gives one row of NULLs */
 static const char SQL_FIND_CHANNEL[] =
-	"SELECT min(p.id), p.modified FROM channel c"
-	" JOIN profile p ON p.rowid = c.profile"
+	"SELECT min(p.id), p.modified,"
+	" (SELECT min(rowid) FROM channel INDEXED BY channel_claim"
+	"  WHERE type = ?1 AND cid = ?2)"
+	" FROM channel c JOIN profile p ON p.rowid = c.profile"
 	" WHERE c.type = ?1 AND c.cid = ?2";
 static const char SQL_COUNT[] = "SELECT profiles FROM total";
 static const char SQL_NEWEST[] =
@@ -94,7 +96,8 @@ static int bytes_item(sqlite3_stmt *stmt, const char *id, struct item **out)
 	return 0;
 }
 
-/* A link needs no more. A NULL id is no item. */
+/* A link needs no more: its target, its time and its row (pos). A NULL id
+ * is no item. */
 static int id_item(sqlite3_stmt *stmt, const char *id, struct item **out)
 {
 	struct item *item;
@@ -108,6 +111,7 @@ static int id_item(sqlite3_stmt *stmt, const char *id, struct item **out)
 	snprintf(item->id, sizeof(item->id), "%s",
 		 (const char *)sqlite3_column_text(stmt, 0));
 	item->modified_ms = sqlite3_column_int64(stmt, 1);
+	item->pos = (uint64_t)sqlite3_column_int64(stmt, 2);
 	item->refs = 1;
 	*out = item;
 	return 0;
@@ -176,7 +180,7 @@ struct item *store_find_bytes(struct store *st, const char *id)
 }
 
 /* The profile that makes the channel id: its id and time only (no bytes,
- * lists nor channels), cheaper still. */
+ * lists nor channels), cheaper still; pos is the channel id's. */
 struct item *store_find_channel(struct store *st, const char *type,
 				const char *channel_id)
 {
@@ -188,12 +192,12 @@ struct item *store_find_channel(struct store *st, const char *type,
 }
 
 static const char SQL_FIND_MEMBER[] =
-	"SELECT p.id, p.modified FROM profile p"
+	"SELECT p.id, p.modified, p.rowid FROM profile p"
 	" JOIN member m ON m.profile = p.rowid"
 	" WHERE p.id = ?1 AND m.space = ?2 AND m.list = ?3";
 
 /* The profile id when it is a member of the list (space_id "": a partner
- * list's): its id and time only. */
+ * list's): its id, time and pos only. */
 struct item *store_find_member(struct store *st, const char *id,
 			       const char *space_id, int64_t list_id)
 {
@@ -253,6 +257,39 @@ int store_id_at(struct store *st, uint64_t pos, char *id)
 	id[0] = '\0';
 	res = conn_read_row(st, SQL_AT, NULL, (int64_t)pos, take_id, id);
 	return res == 0 && !id[0] ? -EUCLEAN : res;
+}
+
+static const char SQL_CHANNEL_AT[] =
+	"SELECT cid FROM channel WHERE rowid = ?1 AND type = ?2"
+	" AND NOT EXISTS (SELECT 1 FROM channel e INDEXED BY channel_claim"
+	"  WHERE e.type = ?2 AND e.cid = channel.cid AND e.rowid < ?1)";
+
+/* The channel id of type whose pos is pos, into cid[size]; -ENOENT (also
+ * for one longer than size). */
+int store_channel_at(struct store *st, uint64_t pos, const char *type,
+		     char *cid, size_t size)
+{
+	struct store_conn *c = conn_read_acquire(st);
+	sqlite3_stmt *stmt;
+	const char *text;
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	ret = conn_stmt(c, SQL_CHANNEL_AT, &stmt);
+	if (ret == 0) {
+		sqlite3_bind_int64(stmt, 1, (int64_t)pos);
+		sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC);
+		ret = conn_step(stmt);
+		text = ret > 0 ? (const char *)sqlite3_column_text(stmt, 0)
+			       : NULL;
+		if (text && strlen(text) < size)
+			memcpy(cid, text, strlen(text) + 1);
+		ret = ret < 0 ? ret : text && strlen(text) < size ? 0 : -ENOENT;
+		conn_stmt_done(c, stmt);
+	}
+	conn_read_release(st, c);
+	return ret;
 }
 
 static const char SQL_LAST_AT[] =

@@ -95,6 +95,8 @@ struct item *store_find_bytes(struct store *st, const char *id);
 int store_stat(struct store *st, const char *id, uint64_t *size,
 	       int64_t *modified_ms, uint64_t *pos);
 int store_id_at(struct store *st, uint64_t pos, char *id);
+int store_channel_at(struct store *st, uint64_t pos, const char *type,
+		     char *cid, size_t size);
 int store_last_id_at(struct store *st, int64_t modified_ms, char *id);
 struct item *store_find_channel(struct store *st, const char *type,
 				const char *channel_id);

@@ -133,8 +133,9 @@ static int list_stat(const struct view *v, const struct node *n,
 	return 0;
 }
 
+/* A list's member as a link; row (unless NULL) its item's pos. */
 static int list_link_stat(const struct view *v, const struct node *n,
-			  struct stat *st)
+			  struct stat *st, uint64_t *row)
 {
 	struct doc_list list;
 	struct item *item;
@@ -151,20 +152,37 @@ static int list_link_stat(const struct view *v, const struct node *n,
 	if (!item)
 		return find_failed(n->env);
 	attr_link(v, n, item->id, item->modified_ms, st);
+	if (row)
+		*row = item->pos;
 	item_unref(item);
 	return 0;
 }
 
+/* A channel id as a link; row (unless NULL) its item's pos. */
 static int channel_link_stat(const struct view *v, const struct node *n,
-			     struct stat *st)
+			     struct stat *st, uint64_t *row)
 {
 	struct item *item = NULL;
 	int res = find_channel(n->env, n->channel_type, n->id, &item);
 
-	if (res == 0)
+	if (res == 0) {
 		attr_link(v, n, item->id, item->modified_ms, st);
+		if (row)
+			*row = item->pos;
+	}
 	item_unref(item);
 	return res;
+}
+
+/* A link's attributes and its row (find_link_at's). */
+int attr_link_row(const struct view *v, const struct node *n,
+		  struct stat *st, uint64_t *row)
+{
+	if (n->kind == NODE_LIST_LINK)
+		return list_link_stat(v, n, st, row);
+	if (n->kind == NODE_CHANNEL_LINK)
+		return channel_link_stat(v, n, st, row);
+	return -EINVAL;
 }
 
 /* profiles/, channels/ and channels/<TYPE>: after the listing, if due. */
@@ -239,11 +257,11 @@ int attr_get(const struct view *v, const struct node *n, struct stat *st)
 	case NODE_LIST_PROFILES:
 		return list_stat(v, n, st);
 	case NODE_LIST_LINK:
-		return list_link_stat(v, n, st);
+		return list_link_stat(v, n, st, NULL);
 	case NODE_PROFILE:
 		return attr_profile(v, n, st, NULL);
 	case NODE_CHANNEL_LINK:
-		return channel_link_stat(v, n, st);
+		return channel_link_stat(v, n, st, NULL);
 	default:
 		return file_stat(v, n, st);
 	}

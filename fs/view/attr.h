@@ -21,6 +21,8 @@
 int attr_get(const struct view *v, const struct node *n, struct stat *st);
 int attr_profile(const struct view *v, const struct node *n, struct stat *st,
 		 uint64_t *pos);
+int attr_link_row(const struct view *v, const struct node *n,
+		  struct stat *st, uint64_t *row);
 void attr_link(const struct view *v, const struct node *n, const char *id,
 	       int64_t modified_ms, struct stat *st);
 size_t attr_channel_types(struct view_env *e, GPtrArray **types);

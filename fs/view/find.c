@@ -86,6 +86,31 @@ int find_profile_at(struct view_env *e, uint64_t pos, struct node *n,
 	return find_result(e, store_id_at(e->store, pos, id));
 }
 
+/*
+ * The node of the link at row (its item's pos) in directory dir, a list's
+ * profiles/ or a channel type's: its profile id, or channel id, goes in own.
+ */
+int find_link_at(const struct node *dir, uint64_t row, struct node *n,
+		 char own[TREE_NAME_MAX + 1])
+{
+	struct store *st = dir->env->store;
+	int res;
+
+	*n = *dir;
+	n->id = own;
+	if (dir->kind == NODE_LIST_PROFILES) {
+		n->kind = NODE_LIST_LINK;
+		res = store_id_at(st, row, own);
+	} else if (dir->kind == NODE_CHANNEL_TYPE) {
+		n->kind = NODE_CHANNEL_LINK;
+		res = store_channel_at(st, row, dir->channel_type, own,
+				       TREE_NAME_MAX + 1);
+	} else {
+		return -ENOENT;
+	}
+	return find_result(dir->env, res);
+}
+
 int find_channel(struct view_env *e, const char *type, const char *cid,
 		 struct item **out)
 {

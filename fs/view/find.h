@@ -23,6 +23,8 @@ int find_profile_stat(struct view_env *e, const char *id, uint64_t *size,
 		      int64_t *modified_ms, uint64_t *pos);
 int find_profile_at(struct view_env *e, uint64_t pos, struct node *n,
 		    char id[ITEM_ID_MAX + 1]);
+int find_link_at(const struct node *dir, uint64_t row, struct node *n,
+		 char own[TREE_NAME_MAX + 1]);
 int find_channel(struct view_env *e, const char *type, const char *cid,
 		 struct item **out);
 int find_list(const struct node *n, struct doc_list *out);
