@@ -126,6 +126,11 @@ bool ino_is_link(fuse_ino_t nodeid, struct ino **dir, uint64_t *row)
 	return true;
 }
 
+bool ino_is_own(fuse_ino_t nodeid)
+{
+	return !(nodeid & (PROFILE_BIT | LINK_BIT));
+}
+
 struct ino *ino_of(fuse_ino_t nodeid)
 {
 	return nodeid == FUSE_ROOT_ID ? &root : (struct ino *)(uintptr_t)nodeid;

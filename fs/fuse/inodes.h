@@ -56,6 +56,8 @@ fuse_ino_t ino_link(struct ino *dir, uint64_t row);
  * NULL as *dir when the directory is gone (a stale node id). */
 bool ino_is_link(fuse_ino_t nodeid, struct ino **dir, uint64_t *row);
 
+/* Whether nodeid is an inode's: neither a profile's nor a link's. */
+bool ino_is_own(fuse_ino_t nodeid);
 /* Not for a profile's or a link's node id. */
 struct ino *ino_of(fuse_ino_t nodeid);
 fuse_ino_t ino_nodeid(const struct ino *ino);

@@ -205,21 +205,10 @@ static int resolve(struct fs *fs, fuse_ino_t nodeid, struct node *n,
 	return find_profile_at(view_env_at(fs->view, env), pos, n, id);
 }
 
-/* Whether a node id is an inode's (not a profile's nor a link's). */
-static bool has_inode(fuse_ino_t nodeid)
-{
-	struct ino *dir;
-	uint64_t pos;
-	size_t env;
-
-	return !ino_is_profile(nodeid, &env, &pos) &&
-	       !ino_is_link(nodeid, &dir, &pos);
-}
-
 /* The snapshot a node id's inode owns, or NULL. */
 static const struct content *snapshot_of(fuse_ino_t nodeid)
 {
-	return has_inode(nodeid) ? ino_snapshot(ino_of(nodeid)) : NULL;
+	return ino_is_own(nodeid) ? ino_snapshot(ino_of(nodeid)) : NULL;
 }
 
 /* A file's snapshot (*snap) or any node's attributes (st). */
@@ -331,7 +320,7 @@ static void forget(fuse_ino_t nodeid, uint64_t nlookup)
 {
 	log_debug("FORGET %llu/%llu", (unsigned long long)nodeid,
 		  (unsigned long long)nlookup);
-	if (has_inode(nodeid))
+	if (ino_is_own(nodeid))
 		ino_forget(ino_of(nodeid), nlookup);
 }
 

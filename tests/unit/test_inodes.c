@@ -37,6 +37,10 @@ static void test_kinds(void)
 	check(!ino_is_link(profile, &found, &row));
 	check(!ino_is_link(ino_nodeid(dir), &found, &row));
 	check(!ino_is_link(FUSE_ROOT_ID, &found, &row));
+	/* only an inode's own node id is one */
+	check(ino_is_own(FUSE_ROOT_ID) && ino_is_own(ino_nodeid(dir)));
+	check(!ino_is_own(link) && !ino_is_own(profile));
+	check(!ino_is_own(ino_link(dir, 0)) && !ino_is_own(ino_profile(0, 0)));
 	/* the same directory, the same number; another row, another id */
 	check(ino_link(dir, 42) == link);
 	check(ino_link(dir, 43) != link);
