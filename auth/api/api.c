@@ -264,11 +264,15 @@ static void trace_retry(const struct ticket *t, const char *method, int res,
 	g_free(next);
 }
 
-/* Worth retrying: a transport error, a 5xx, or a 2xx that is not JSON. */
-static bool transient(int res, const struct api_reply *reply)
+/* Worth retrying: a transport error, a 5xx, or a 2xx that is not JSON
+ * (the reader's parse tells, when there is one). */
+static bool transient(int res, struct api_reply *reply,
+		      const struct api_reader *reader)
 {
 	if (res < 0)
 		return res != -EFBIG;	/* it would be as big again */
+	if (reader && reply->status >= 200 && reply->status < 300)
+		return !reader->read(reader->arg, reply->body, reply->len);
 	return answer_transient(reply->status, reply->body, reply->len);
 }
 
@@ -335,7 +339,8 @@ static bool throttled(const struct ticket *t, const char *method, int res,
  * when the wait for one was cancelled; else the last transport error.
  */
 static int perform(struct api *api, const struct ticket *t,
-		   const struct pacer_wait *wait, const char *method,
+		   const struct pacer_wait *wait,
+		   const struct api_reader *reader, const char *method,
 		   const char *body, struct api_reply *reply)
 {
 	double deadline = clock_now() + api->opts.read_timeout_s;
@@ -358,7 +363,8 @@ static int perform(struct api *api, const struct ticket *t,
 		if (res == 0 && t->pacer)
 			pacer_succeeded(t->pacer, reply->rate_remaining,
 					reply->rate_reset);
-		pause = transient(res, reply) ? retry_pause(&retry) : -1;
+		pause = transient(res, reply, reader) ? retry_pause(&retry)
+						      : -1;
 		if (pause < 0) {
 			trace_call(t, method, res, reply, ms, attempt, "");
 			return res;
@@ -372,7 +378,8 @@ static int perform(struct api *api, const struct ticket *t,
 
 /* Sends until the answer is not a 401 to a token set since replaced. */
 static int call_tokens(struct api *api, struct tokens_env *e, const char *env,
-		       const struct pacer_wait *wait, const char *method,
+		       const struct pacer_wait *wait,
+		       const struct api_reader *reader, const char *method,
 		       const char *path, const char *body,
 		       struct api_reply *reply)
 {
@@ -387,7 +394,7 @@ static int call_tokens(struct api *api, struct tokens_env *e, const char *env,
 		if (res < 0)
 			return res == -ENOENT ? -EACCES : res;
 		generation = t.generation;
-		res = perform(api, &t, wait, method, body, reply);
+		res = perform(api, &t, wait, reader, method, body, reply);
 		ticket_clear(&t);
 		if (res < 0)
 			return res == -EAGAIN || res == -ECANCELED ? res : -EIO;
@@ -427,13 +434,15 @@ static int judge(const char *env, const char *method, const char *path,
 int api_call(struct api *api, const char *env, const char *method,
 	     const char *path, const char *body, struct api_reply *reply)
 {
-	return api_call_as(api, env, NULL, method, path, body, reply);
+	return api_call_as(api, env, NULL, NULL, method, path, body, reply);
 }
 
-/* A call that waits for quota as `wait` says (NULL: foreground). */
+/* A call that waits for quota as `wait` says (NULL: foreground), its
+ * answers read by `reader` (NULL: parsed here to tell they are JSON). */
 int api_call_as(struct api *api, const char *env,
-		const struct pacer_wait *wait, const char *method,
-		const char *path, const char *body, struct api_reply *reply)
+		const struct pacer_wait *wait, const struct api_reader *reader,
+		const char *method, const char *path, const char *body,
+		struct api_reply *reply)
 {
 	struct tokens_env *e = env_get(api, env);
 	int res;
@@ -441,7 +450,8 @@ int api_call_as(struct api *api, const char *env,
 	memset(reply, 0, sizeof(*reply));
 	if (!e)
 		return -EINVAL;
-	res = call_tokens(api, e, env, wait, method, path, body, reply);
+	res = call_tokens(api, e, env, wait, reader, method, path, body,
+			  reply);
 	if (res < 0)
 		return res;
 	return judge(env, method, path, reply);

@@ -56,6 +56,19 @@ struct api_pacing {
 	int64_t background_until;	/* epoch s background waits for; 0 */
 };
 
+/*
+ * How a caller that parses the answers itself reads them: read() is given
+ * the body of each 2xx answer as it arrives, before the call decides
+ * whether to ask again, and says whether it is JSON (keeping what it made
+ * of it; body is the reply's, which it may change in place). One that is
+ * not is asked again, like a cut transfer. Without a reader the call
+ * parses each 2xx body to tell, and throws the tree away.
+ */
+struct api_reader {
+	bool (*read)(void *arg, char *body, size_t len);
+	void *arg;
+};
+
 /* Filled by api_call(); free with api_reply_free(). */
 struct api_reply {
 	long status;		/* HTTP status, 0 when none arrived */
@@ -82,8 +95,9 @@ void api_free(struct api *api);
 int api_call(struct api *api, const char *env, const char *method,
 	     const char *path, const char *body, struct api_reply *reply);
 int api_call_as(struct api *api, const char *env,
-		const struct pacer_wait *wait, const char *method,
-		const char *path, const char *body, struct api_reply *reply);
+		const struct pacer_wait *wait, const struct api_reader *reader,
+		const char *method, const char *path, const char *body,
+		struct api_reply *reply);
 int api_refresh(struct api *api, const char *env, char **why);
 int api_env_info(struct api *api, const char *env, struct api_env_info *info);
 void api_env_info_clear(struct api_env_info *info);

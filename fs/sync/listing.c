@@ -34,9 +34,10 @@
 
 /*
  * Pages in flight. The listing's thread, which makes the calls, parses each
- * answer and takes its cursor, and asks for the next page at once: only the
- * parse lies between one answer and the next request, as in a plain cursor
- * stream. A thread of the page's own renders the profiles it holds and, in
+ * answer as it comes (the call's reader, api.h: the parse that tells the
+ * call it is JSON is the page's own, made once) and takes its cursor, and
+ * asks for the next page at once: only the parse lies between one answer
+ * and the next request, as in a plain cursor stream. A thread of the page's own renders the profiles it holds and, in
  * its turn (pages are stored in the order they came), writes them in one
  * batch with where the listing resumes. At most PIPELINE pages are in
  * flight: three, since at a million profiles a page's write (a checkpoint
@@ -237,18 +238,37 @@ static int check_loop(struct listing *l, const char *previous,
 	return 0;
 }
 
-/*
- * Parses the job's page and takes its cursor; the listing's state (cursor,
- * loop check, resume point) moves on here. *page for the caller to
- * page_free(), when 0.
- */
-static int parse_page(struct page_job *job, struct page *page)
+/* Lets go of the page parsed from the last answer, if it was not taken. */
+static void forget_answer(struct listing *l)
 {
-	struct listing *l = job->l;
-	char *previous;
-	int res;
+	page_free(&l->parsed);
+	l->parsed_res = -ENODATA;
+}
 
-	res = page_parse(job->reply.body, job->reply.len, page);
+/* The reader of the listing's answers (api.h). */
+static bool read_answer(void *arg, char *body, size_t len)
+{
+	struct listing *l = arg;
+
+	forget_answer(l);
+	l->parsed_res = page_parse(body, len, &l->parsed);
+	return l->parsed_res != -EILSEQ;
+}
+
+/*
+ * Takes the page parsed from the last answer into *page, and its cursor;
+ * the listing's state (cursor, loop check, resume point) moves on here.
+ * *page for the caller to page_free(), when 0.
+ */
+static int take_answer(struct listing *l, struct page_job *job,
+		       struct page *page)
+{
+	char *previous;
+	int res = l->parsed_res;
+
+	*page = l->parsed;
+	memset(&l->parsed, 0, sizeof(l->parsed));
+	l->parsed_res = -ENODATA;
 	if (res < 0) {
 		remote_note_error(l->remote, "%s: unusable search page (%s)",
 				  remote_env(l->remote), res == -EBADMSG ?
@@ -348,8 +368,9 @@ static int pipeline_finish(struct listing *l, struct pipeline *p)
 }
 
 /*
- * Parses an answer (reply is moved) and, once a slot is free, hands the
- * page on to a thread of its own: 0 when a page was taken.
+ * Takes an answer (reply is moved) and the page parsed from it and, once
+ * a slot is free, hands the page on to a thread of its own: 0 when a page
+ * was taken.
  */
 static int take_page(struct listing *l, struct api_reply *reply,
 		     struct pipeline *p)
@@ -369,7 +390,7 @@ static int take_page(struct listing *l, struct api_reply *reply,
 	job->l = l;
 	job->reply = *reply;
 	memset(reply, 0, sizeof(*reply));
-	res = parse_page(job, &job->page);
+	res = take_answer(l, job, &job->page);
 	if (res < 0) {
 		api_reply_free(&job->reply);
 		return res;
@@ -395,19 +416,21 @@ static struct pacer_wait wait_of(const struct listing *l)
 }
 
 /* One search for the rest (resume.h) asking for `size` profiles; reply as
- * first_page's. */
+ * first_page's, its page in l->parsed. */
 static int search(struct listing *l, int size, struct api_reply *reply)
 {
 	char *body = resume_query(&l->at, l->to, size);
 	struct pacer_wait wait = wait_of(l);
+	struct api_reader reader = { read_answer, l };
 	int res;
 
 	memset(reply, 0, sizeof(*reply));
+	forget_answer(l);
 	if (!body)
 		return -ENOMEM;
 	l->by_id = resume_by_id(&l->at);
-	res = remote_try(l->remote, &wait, "search", "POST", SEARCH_PATH, body,
-			 reply);
+	res = remote_try(l->remote, &wait, &reader, "search", "POST",
+			 SEARCH_PATH, body, reply);
 	free(body);
 	return res;
 }
@@ -468,16 +491,18 @@ static int next_page(struct listing *l, struct api_reply *reply)
 {
 	char *esc = http_escape(l->cursor);
 	struct pacer_wait wait = wait_of(l);
+	struct api_reader reader = { read_answer, l };
 	char *path;
 	int res;
 
 	memset(reply, 0, sizeof(*reply));
+	forget_answer(l);
 	if (!esc)
 		return -ENOMEM;
 	path = g_strdup_printf("%s?id=%s", SEARCH_PATH, esc);
 	free(esc);
-	res = remote_try(l->remote, &wait, "search-next", "GET", path, NULL,
-			 reply);
+	res = remote_try(l->remote, &wait, &reader, "search-next", "GET", path,
+			 NULL, reply);
 	g_free(path);
 	if (res < 0 && !cursor_gone(reply->status))
 		remote_failed(l->remote, "search-next", "GET", res, reply);
@@ -558,6 +583,7 @@ int listing_run(struct listing *l)
 		res = next(l, &reply);
 	}
 	stored = pipeline_finish(l, &p);
+	forget_answer(l);
 	g_free(l->cursor);
 	l->cursor = NULL;
 	resume_clear(&l->at);
@@ -581,7 +607,6 @@ int listing_probe(const struct listing *like, int64_t *oldest_ms)
 			     .background = like->background,
 			     .stopping = like->stopping, .arg = like->arg };
 	struct api_reply reply;
-	struct page page;
 	const cJSON *mt;
 	bool known;
 	int res;
@@ -594,19 +619,16 @@ int listing_probe(const struct listing *like, int64_t *oldest_ms)
 	} else {
 		res = first_page(&l, &reply);
 	}
+	if (res == 0 && l.parsed_res < 0)
+		res = -EIO;
 	if (res < 0)
 		goto out_free;
-	res = page_parse(reply.body, reply.len, &page);
-	if (res < 0) {
-		res = -EIO;
-		goto out_free;
-	}
 	mt = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetArrayItem(page.results, 0), "modifiedTime");
+		cJSON_GetArrayItem(l.parsed.results, 0), "modifiedTime");
 	if (!cJSON_IsNumber(mt) || !render_int64(mt, oldest_ms))
-		res = cJSON_GetArraySize(page.results) ? -EIO : -ENODATA;
-	page_free(&page);
+		res = cJSON_GetArraySize(l.parsed.results) ? -EIO : -ENODATA;
 out_free:
+	forget_answer(&l);
 	api_reply_free(&reply);
 	return res;
 }

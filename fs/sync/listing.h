@@ -27,6 +27,7 @@
 
 #include "fs/store/store.h"
 #include "fs/sync/hooks.h"
+#include "fs/sync/page.h"
 #include "fs/sync/pagesize.h"
 #include "fs/sync/remote.h"
 #include "fs/sync/resume.h"
@@ -59,6 +60,8 @@ struct listing {
 	bool by_id;		/* the search in flight is sorted by id */
 	struct resume restarted;	/* the last restart's point */
 	char *cursor;		/* the next page's, NULL on the last */
+	struct page parsed;	/* the last answer's, parsed as it came */
+	int parsed_res;		/* page_parse()'s; -ENODATA: none came */
 };
 
 int listing_run(struct listing *l);

@@ -89,8 +89,9 @@ void page_free(struct page *page)
 /*
  * Parses body (modified in place: \u0000 escapes are neutralised) into
  * *page, for the caller to page_free(): 0; -EBADMSG for a non-empty errors
- * array; -EPROTO for anything else (page_free() done). The cursor is for
- * page_cursor().
+ * array; -EILSEQ when it is not JSON at all (a cut transfer, a proxy's
+ * page); -EPROTO for any other JSON (page_free() done on each failure).
+ * The cursor is for page_cursor().
  */
 int page_parse(char *body, size_t len, struct page *page)
 {
@@ -102,6 +103,10 @@ int page_parse(char *body, size_t len, struct page *page)
 	making = page;
 	page->root = cJSON_ParseWithLength(body, len);
 	making = NULL;
+	if (!page->root) {
+		page_free(page);
+		return -EILSEQ;
+	}
 	errors = cJSON_GetObjectItemCaseSensitive(page->root, "errors");
 	data = cJSON_GetObjectItemCaseSensitive(page->root, "data");
 	page->results = cJSON_GetObjectItemCaseSensitive(data, "results");

@@ -121,10 +121,12 @@ void remote_failed(struct remote *r, const char *endpoint,
 }
 
 int remote_try(struct remote *r, const struct pacer_wait *wait,
-	       const char *endpoint, const char *method, const char *path,
-	       const char *body, struct api_reply *reply)
+	       const struct api_reader *reader, const char *endpoint,
+	       const char *method, const char *path, const char *body,
+	       struct api_reply *reply)
 {
-	int res = api_call_as(r->api, r->env, wait, method, path, body, reply);
+	int res = api_call_as(r->api, r->env, wait, reader, method, path, body,
+			      reply);
 
 	pthread_mutex_lock(&r->lock);
 	if (reply->status)
@@ -139,7 +141,8 @@ int remote_call(struct remote *r, const struct pacer_wait *wait,
 		const char *endpoint, const char *method, const char *path,
 		const char *body, struct api_reply *reply)
 {
-	int res = remote_try(r, wait, endpoint, method, path, body, reply);
+	int res = remote_try(r, wait, NULL, endpoint, method, path, body,
+			     reply);
 
 	if (res < 0 && res != -ENOENT)
 		remote_failed(r, endpoint, method, res, reply);

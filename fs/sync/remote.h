@@ -5,7 +5,9 @@
  * it by endpoint and status (for .status.json), tells the layer above that
  * the status moved on, and records a failure as the environment's last
  * error, logged once until a different one occurs. remote_try() counts
- * but leaves a failure to its caller (a listing expects an expired cursor).
+ * but leaves a failure to its caller (a listing expects an expired cursor),
+ * and takes a reader of the answers (api.h; a listing parses its pages
+ * once, as they come).
  * `wait` says how a call waits for quota (NULL: a foreground call); one
  * cancelled while it waits fails with ECANCELED, which is no error.
  */
@@ -34,8 +36,9 @@ int remote_call(struct remote *r, const struct pacer_wait *wait,
 		const char *endpoint, const char *method, const char *path,
 		const char *body, struct api_reply *reply);
 int remote_try(struct remote *r, const struct pacer_wait *wait,
-	       const char *endpoint, const char *method, const char *path,
-	       const char *body, struct api_reply *reply);
+	       const struct api_reader *reader, const char *endpoint,
+	       const char *method, const char *path, const char *body,
+	       struct api_reply *reply);
 void remote_failed(struct remote *r, const char *endpoint,
 		   const char *method, int res, const struct api_reply *reply);
 void remote_note_error(struct remote *r, const char *fmt, ...)

@@ -61,12 +61,17 @@ static void test_refused(void)
 	check(!page.mem);
 	check(parse("{\"data\":{\"results\":{}}}", &page) == -EPROTO);
 	check(!page.mem);
-	/* cut short: the half-made tree is given up, and freed with the page */
+	check(parse("[1]", &page) == -EPROTO);
+	check(!page.mem);
+	/* not JSON: cut short (the half-made tree is given up, and freed with
+	 * the page), empty, a proxy's page */
 	check(parse("{\"data\":{\"results\":[{\"id\":\"a\",\"x\":[1,2,", &page) ==
-	      -EPROTO);
+	      -EILSEQ);
 	check(!page.mem);
-	check(parse("", &page) == -EPROTO);
+	check(parse("", &page) == -EILSEQ);
 	check(!page.mem);
+	check(parse("<html>Bad Gateway</html>", &page) == -EILSEQ);
+	check(!page.mem && !page.root && !page.results);
 }
 
 /* Real profiles, and a page whose tree is many times its text (a node for
