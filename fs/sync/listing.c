@@ -37,12 +37,13 @@
  * answer as it comes (the call's reader, api.h: the parse that tells the
  * call it is JSON is the page's own, made once) and takes its cursor, and
  * asks for the next page at once: only the parse lies between one answer
- * and the next request, as in a plain cursor stream. A thread of the page's own renders the profiles it holds and, in
- * its turn (pages are stored in the order they came), writes them in one
- * batch with where the listing resumes. At most PIPELINE pages are in
- * flight: three, since at a million profiles a page's write (a checkpoint
- * with it) sometimes outlasts the next page's fetch, and a third page in
- * flight lets the fetching go on.
+ * and the next request, as in a plain cursor stream. A thread of the
+ * page's own renders the profiles it holds and, in its turn (pages are
+ * stored in the order they came), writes them in one batch with where the
+ * listing resumes. At most PIPELINE pages are in flight: three, since at
+ * a million profiles a page's write (a checkpoint with it) sometimes
+ * outlasts the next page's fetch, and a third page in flight lets the
+ * fetching go on.
  */
 #define PIPELINE 3
 
