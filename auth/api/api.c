@@ -266,7 +266,7 @@ static void trace_retry(const struct ticket *t, const char *method, int res,
 
 /* Worth retrying: a transport error, a 5xx, or a 2xx that is not JSON
  * (the reader's parse tells, when there is one). */
-static bool transient(int res, struct api_reply *reply,
+static bool transient(int res, const struct api_reply *reply,
 		      const struct api_reader *reader)
 {
 	if (res < 0)

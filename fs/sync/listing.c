@@ -261,9 +261,9 @@ static bool read_answer(void *arg, char *body, size_t len)
  * the listing's state (cursor, loop check, resume point) moves on here.
  * *page for the caller to page_free(), when 0.
  */
-static int take_answer(struct listing *l, struct page_job *job,
-		       struct page *page)
+static int take_answer(struct page_job *job, struct page *page)
 {
+	struct listing *l = job->l;
 	char *previous;
 	int res = l->parsed_res;
 
@@ -391,7 +391,7 @@ static int take_page(struct listing *l, struct api_reply *reply,
 	job->l = l;
 	job->reply = *reply;
 	memset(reply, 0, sizeof(*reply));
-	res = take_answer(l, job, &job->page);
+	res = take_answer(job, &job->page);
 	if (res < 0) {
 		api_reply_free(&job->reply);
 		return res;
