@@ -21,7 +21,9 @@
  * another thread takes the mutex for a transaction of its own, and so waits
  * for the batch in flight to end. One batch per thread at a time: store_begin
  * while this thread holds a writer, of this store or another, is refused
- * with -EBUSY.
+ * with -EBUSY. A thread of the store's own copies the WAL into the
+ * database (checkpoint.c) on a connection of its own; it takes write_lock
+ * only for a moment between two batches, and holds no other lock then.
  *
  * Reads run on a pool of connections, at most CONN_READERS idle or busy, the
  * idle ones on st->idle under st->pool_lock. A reading call takes one, runs

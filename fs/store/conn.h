@@ -49,6 +49,21 @@ struct store_sums {
 	GHashTable *fields;	/* space -> (key -> int64_t *, the change) */
 };
 
+/* The checkpoints' thread (checkpoint.c). */
+struct store_ckpt {
+	GMutex lock;
+	GCond wake;		/* wanted or stopping */
+	GCond over;		/* a round over, failed or stopping */
+	bool wanted;		/* protected by lock; the WAL has grown */
+	bool behind;		/* protected by lock; past its bound */
+	bool stopping;		/* protected by lock */
+	bool failed;		/* protected by lock; no thread: the writer
+				   copies */
+	uint64_t rounds;	/* protected by lock; rounds over */
+	GThread *thread;	/* protected by lock; NULL until needed */
+	struct store_conn *conn;	/* the thread's own */
+};
+
 struct store {
 	char *path;
 	int cache_kib;			/* page cache per connection; 0: default */
@@ -61,6 +76,7 @@ struct store {
 	pthread_cond_t pool_cond;
 	struct store_conn *idle;	/* protected by pool_lock */
 	int n_readers;			/* protected by pool_lock; open ones */
+	struct store_ckpt ckpt;
 };
 
 int conn_errno(int rc);
@@ -82,6 +98,12 @@ void conn_read_release(struct store *st, struct store_conn *c);
 int conn_read_row(struct store *st, const char *sql, const char *text,
 		  int64_t number, void (*take)(sqlite3_stmt *stmt, void *arg),
 		  void *arg);
+
+void ckpt_init(struct store *st);
+void ckpt_install(struct store *st);
+void ckpt_keep_up(struct store *st);
+void ckpt_stop(struct store *st);
+void ckpt_clear(struct store *st);
 
 void sums_init(struct store_sums *s);
 void sums_clear(struct store_sums *s);

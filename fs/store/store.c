@@ -26,13 +26,6 @@
 
 #define STORE_SCHEMA_VERSION 3
 #define WAL_LIMIT "67108864"	/* bytes a checkpointed WAL is cut to */
-/*
- * Pages (of 4 KiB) the WAL grows to before a commit copies it into the
- * database: 32 MiB, a dozen pages of a listing rather than SQLite's 4 MiB
- * (about one), so that checkpoints and their fsyncs are rarer and a page
- * written by several batches is copied once.
- */
-#define WAL_CHECKPOINT "8192"
 
 /* Version 1: a new store is made as version 1, then upgraded. */
 static const char SCHEMA[] =
@@ -284,8 +277,9 @@ static int open_writer(struct store *st)
 	if (ret == 0)
 		ret = conn_exec(st->writer,
 			       "PRAGMA journal_size_limit = " WAL_LIMIT ";"
-			       "PRAGMA temp_store = MEMORY;"
-			       "PRAGMA wal_autocheckpoint = " WAL_CHECKPOINT);
+			       "PRAGMA temp_store = MEMORY");
+	if (ret == 0)
+		ckpt_install(st);
 	if (ret < 0) {
 		conn_close(st->writer);
 		st->writer = NULL;
@@ -333,6 +327,7 @@ static struct store *store_alloc(const char *path)
 	if (pthread_cond_init(&st->pool_cond, NULL) != 0)
 		goto out_destroy_pool;
 	sums_init(&st->sums);
+	ckpt_init(st);
 	return st;
 
 out_destroy_pool:
@@ -348,6 +343,7 @@ out_free:
 static void store_dealloc(struct store *st)
 {
 	sums_free(&st->sums);
+	ckpt_clear(st);
 	pthread_cond_destroy(&st->pool_cond);
 	pthread_mutex_destroy(&st->pool_lock);
 	pthread_mutex_destroy(&st->write_lock);
@@ -387,6 +383,7 @@ void store_close(struct store *st)
 
 	if (!st)
 		return;
+	ckpt_stop(st);
 	while (st->idle) {
 		c = st->idle;
 		st->idle = c->next;

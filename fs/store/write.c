@@ -194,6 +194,7 @@ int store_commit(struct store *st)
 	if (ret < 0)
 		conn_exec(st->writer, "ROLLBACK");
 	batch_end(st);
+	ckpt_keep_up(st);
 	return ret;
 }
 

@@ -1,8 +1,8 @@
 /*
  * test_index.c - the profile store: ids, inodes, put/changed/sweep, state,
  * lookups, the four iteration scopes, profiles.ndjson views, reopening, a
- * broken file, a file failing under a reader, threads, and two handles on
- * one file (two mounts).
+ * broken file, a file failing under a reader, threads, two handles on
+ * one file (two mounts), and the WAL's checkpoints.
  *
  * With an argument N, also measures: N generated profiles put in batches of
  * 100, then reads; prints a table (seconds, store bytes, peak RSS).
@@ -946,6 +946,92 @@ static void test_sums(void)
 	store_close(idx);
 }
 
+/* --- the WAL's checkpoints ------------------------------------------------- */
+
+#define WAL_COPY_FRAMES 8192	/* checkpoint.c: CKPT_FRAMES */
+#define WAL_BOUND_FRAMES (4 * WAL_COPY_FRAMES)
+
+/*
+ * From the store's wal-index (its -shm file, in SQLite's documented format
+ * and the machine's byte order): frames in the WAL (mxFrame, in the first
+ * header) and frames copied into the database (nBackfill, after both).
+ */
+static void wal_index(int n, uint32_t *frames, uint32_t *copied)
+{
+	unsigned char hdr[100];
+	char path[128];
+	int fd;
+
+	path_of(path, sizeof(path), n, "-shm");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	check(fd >= 0);
+	check(pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr));
+	close(fd);
+	memcpy(frames, hdr + 16, sizeof(*frames));
+	memcpy(copied, hdr + 96, sizeof(*copied));
+}
+
+/* A batch of 200 new generated profiles; *next is the first one's number. */
+static void put_batch(struct store *idx, int *next)
+{
+	char *text;
+	int i;
+
+	check(store_begin(idx) == 0);
+	for (i = 0; i < 200; i++, (*next)++) {
+		text = profile_text(*next, 1641055332180 + *next);
+		put_ok(idx, text, 1);
+		free(text);
+	}
+	check(store_commit(idx) == 0);
+}
+
+/*
+ * Past 32 MiB the WAL is copied into the database with no further write
+ * (by the store's checkpoint thread); the next commit then writes it from
+ * its beginning again. Under writes that never stop, it stays within its
+ * bound, and closing the store leaves no WAL and every profile.
+ */
+static void test_checkpoints(void)
+{
+	uint32_t frames, copied, most = 0, before;
+	struct store *idx;
+	int n, next = 0, waited;
+	struct stat sb;
+	char wal[128];
+
+	idx = fresh(&n);
+	do {
+		put_batch(idx, &next);
+		wal_index(n, &frames, &copied);
+	} while (frames < WAL_COPY_FRAMES);
+	for (waited = 0; copied < frames && waited < 10000; waited += 10) {
+		usleep(10000);
+		wal_index(n, &frames, &copied);
+	}
+	check(copied == frames);
+	before = frames;
+	put_batch(idx, &next);
+	wal_index(n, &frames, &copied);
+	check(frames < before);
+
+	while (next < 40000) {
+		put_batch(idx, &next);
+		wal_index(n, &frames, &copied);
+		if (frames > most)
+			most = frames;
+	}
+	/* one batch writes far fewer than 4096 frames */
+	check(most < WAL_BOUND_FRAMES + 4096);
+	check(store_count(idx) == 40000);
+	store_close(idx);
+	path_of(wal, sizeof(wal), n, "-wal");
+	check(stat(wal, &sb) < 0 && errno == ENOENT);
+	idx = open_at(n);
+	check(store_count(idx) == 40000);
+	store_close(idx);
+}
+
 static void make_sqlite(const char *path, const char *sql)
 {
 	sqlite3 *db;
@@ -1265,7 +1351,8 @@ int main(int argc, char *argv[])
 	test_threads();
 	test_two_handles();
 	test_sums();
-	printf("index: 21 tests passed\n");
+	test_checkpoints();
+	printf("index: 22 tests passed\n");
 	if (argc > 1)
 		measure((int)strtol(argv[1], NULL, 10));
 	for (i = 1; i <= stores; i++)
