@@ -5,8 +5,8 @@
  * after its COMMIT and with the writer still held: at a million profiles
  * a page's write took 45 ms at the median and up to 250 ms with a copy,
  * and the next pages' writes waited behind it. Here the writer's commit
- * only says that the WAL has grown past CKPT_FRAMES, and a thread with a
- * connection of its own copies it in rounds:
+ * only says that the WAL has grown past CKPT_FRAMES, and a worker thread
+ * (auth/base/worker.h) with a connection of its own copies it in rounds:
  *
  * - a passive checkpoint, beside the writes (writers and readers do not
  *   wait for it);
@@ -31,6 +31,7 @@
 #include <glib.h>
 #include <sqlite3.h>
 
+#include "auth/base/worker.h"
 #include "fs/store/conn.h"
 
 /*
@@ -65,41 +66,28 @@ static void round_over(struct store_ckpt *k)
 	g_cond_broadcast(&k->over);
 }
 
-static gpointer ckpt_thread(gpointer arg)
+/* A round, on the worker's thread: k->conn is its alone. */
+static void ckpt_round(void *arg)
 {
 	struct store *st = arg;
 	struct store_ckpt *k = &st->ckpt;
 	int frames, copied;
+	bool failed = false;
 
-	if (conn_open(st->path, CKPT_CACHE_KIB, &k->conn) < 0) {
-		g_mutex_lock(&k->lock);
-		k->failed = true;
-		round_over(k);
-		g_mutex_unlock(&k->lock);
-		return NULL;
-	}
-	for (;;) {
-		g_mutex_lock(&k->lock);
-		while (!k->wanted && !k->stopping)
-			g_cond_wait(&k->wake, &k->lock);
-		if (k->stopping) {
-			g_mutex_unlock(&k->lock);
-			break;
-		}
-		k->wanted = false;
-		g_mutex_unlock(&k->lock);
-
+	if (!k->conn && conn_open(st->path, CKPT_CACHE_KIB, &k->conn) < 0)
+		failed = true;
+	if (!failed) {
 		checkpoint(k->conn->db, &frames, &copied);
 		if (copied >= 0) {
 			pthread_mutex_lock(&st->write_lock);
 			checkpoint(k->conn->db, &frames, &copied);
 			pthread_mutex_unlock(&st->write_lock);
 		}
-		g_mutex_lock(&k->lock);
-		round_over(k);
-		g_mutex_unlock(&k->lock);
 	}
-	return NULL;
+	g_mutex_lock(&k->lock);
+	k->failed = k->failed || failed;
+	round_over(k);
+	g_mutex_unlock(&k->lock);
 }
 
 /* With k->lock held: whether the thread runs (it is started once). */
@@ -107,10 +95,9 @@ static bool ckpt_running(struct store *st)
 {
 	struct store_ckpt *k = &st->ckpt;
 
-	if (!k->thread && !k->failed) {
-		k->thread = g_thread_try_new("checkpoint", ckpt_thread, st,
-					     NULL);
-		k->failed = !k->thread;
+	if (!k->worker && !k->failed) {
+		k->worker = worker_start("checkpoint", ckpt_round, st, 0);
+		k->failed = !k->worker;
 	}
 	return !k->failed;
 }
@@ -127,9 +114,8 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	g_mutex_lock(&k->lock);
 	running = ckpt_running(st);
 	if (running) {
-		k->wanted = true;
 		k->behind = k->behind || frames >= CKPT_BOUND;
-		g_cond_signal(&k->wake);
+		worker_wake(k->worker);
 	}
 	g_mutex_unlock(&k->lock);
 	if (!running)
@@ -159,7 +145,6 @@ void ckpt_keep_up(struct store *st)
 void ckpt_init(struct store *st)
 {
 	g_mutex_init(&st->ckpt.lock);
-	g_cond_init(&st->ckpt.wake);
 	g_cond_init(&st->ckpt.over);
 }
 
@@ -173,15 +158,15 @@ void ckpt_install(struct store *st)
 void ckpt_stop(struct store *st)
 {
 	struct store_ckpt *k = &st->ckpt;
+	struct worker *w;
 
 	g_mutex_lock(&k->lock);
 	k->stopping = true;
-	g_cond_signal(&k->wake);
 	g_cond_broadcast(&k->over);
+	w = k->worker;
+	k->worker = NULL;
 	g_mutex_unlock(&k->lock);
-	if (k->thread)
-		g_thread_join(k->thread);
-	k->thread = NULL;
+	worker_stop(w);
 	conn_close(k->conn);
 	k->conn = NULL;
 }
@@ -189,6 +174,5 @@ void ckpt_stop(struct store *st)
 void ckpt_clear(struct store *st)
 {
 	g_cond_clear(&st->ckpt.over);
-	g_cond_clear(&st->ckpt.wake);
 	g_mutex_clear(&st->ckpt.lock);
 }

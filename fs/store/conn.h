@@ -22,6 +22,8 @@
 #include <glib.h>
 #include <sqlite3.h>
 
+#include "auth/base/worker.h"
+
 #define CONN_STMT_CACHE 32
 #define CONN_READERS 4
 
@@ -52,16 +54,14 @@ struct store_sums {
 /* The checkpoints' thread (checkpoint.c). */
 struct store_ckpt {
 	GMutex lock;
-	GCond wake;		/* wanted or stopping */
 	GCond over;		/* a round over, failed or stopping */
-	bool wanted;		/* protected by lock; the WAL has grown */
 	bool behind;		/* protected by lock; past its bound */
 	bool stopping;		/* protected by lock */
 	bool failed;		/* protected by lock; no thread: the writer
 				   copies */
 	uint64_t rounds;	/* protected by lock; rounds over */
-	GThread *thread;	/* protected by lock; NULL until needed */
-	struct store_conn *conn;	/* the thread's own */
+	struct worker *worker;	/* protected by lock; NULL until needed */
+	struct store_conn *conn;	/* the worker's own */
 };
 
 struct store {
