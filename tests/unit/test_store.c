@@ -990,15 +990,17 @@ static void put_batch(struct store *idx, int *next)
  * Past 32 MiB the WAL is copied into the database with no further write
  * (by the store's checkpoint thread); the next commit then writes it from
  * its beginning again. Under writes that never stop, it stays within its
- * bound, and closing the store leaves no WAL and every profile.
+ * bound; a reader holding its snapshot holds the copy back without
+ * stopping the writes. Closing the store leaves no WAL and every profile.
  */
 static void test_checkpoints(void)
 {
 	uint32_t frames, copied, most = 0, before;
 	struct store *idx;
 	int n, next = 0, waited;
+	char wal[128], path[128];
 	struct stat sb;
-	char wal[128];
+	sqlite3 *db;
 
 	idx = fresh(&n);
 	do {
@@ -1024,11 +1026,40 @@ static void test_checkpoints(void)
 	/* one batch writes far fewer than 4096 frames */
 	check(most < WAL_BOUND_FRAMES + 4096);
 	check(store_count(idx) == 40000);
+
+	/*
+	 * A reader that keeps its snapshot (an export being read) keeps the
+	 * WAL from being copied past it: the writes go on, each commit past
+	 * the bound waiting for a round, and once it lets go the WAL is
+	 * copied and started again.
+	 */
+	path_of(path, sizeof(path), n, "");
+	check(sqlite3_open(path, &db) == SQLITE_OK);
+	check(sqlite3_exec(db, "BEGIN; SELECT count(*) FROM profile", NULL,
+			   NULL, NULL) == SQLITE_OK);
+	do {
+		put_batch(idx, &next);
+		wal_index(n, &frames, &copied);
+	} while (frames < WAL_BOUND_FRAMES + 2048 && next < 200000);
+	check(frames >= WAL_BOUND_FRAMES + 2048);
+	check(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	for (waited = 0; copied < frames && waited < 10000; waited += 10) {
+		put_batch(idx, &next);	/* a round comes after a commit */
+		usleep(10000);
+		wal_index(n, &frames, &copied);
+	}
+	check(copied == frames);
+	before = frames;
+	put_batch(idx, &next);
+	wal_index(n, &frames, &copied);
+	check(frames < before);
+	check(store_count(idx) == (size_t)next);
 	store_close(idx);
 	path_of(wal, sizeof(wal), n, "-wal");
 	check(stat(wal, &sb) < 0 && errno == ENOENT);
 	idx = open_at(n);
-	check(store_count(idx) == 40000);
+	check(store_count(idx) == (size_t)next);
 	store_close(idx);
 }
 
