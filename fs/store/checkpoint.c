@@ -47,15 +47,13 @@
 #define CKPT_CACHE_KIB 256
 
 /*
- * What it could not copy is copied by the next checkpoint (a busy one:
- * another checkpoint, of this process or another, is on it), so its
- * outcome is only how far it got.
+ * Whether it ran. What it could not copy is copied by the next one (busy:
+ * another checkpoint, of this process or another, is on it).
  */
-static void checkpoint(sqlite3 *db, int *frames, int *copied)
+static bool checkpoint(sqlite3 *db)
 {
-	*frames = *copied = -1;
-	sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE,
-				  frames, copied);
+	return sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE,
+					 NULL, NULL) == SQLITE_OK;
 }
 
 /* With k->lock held: a round is over, or there will be none. */
@@ -71,18 +69,13 @@ static void ckpt_round(void *arg)
 {
 	struct store *st = arg;
 	struct store_ckpt *k = &st->ckpt;
-	int frames, copied;
-	bool failed = false;
+	bool failed = !k->conn &&
+		      conn_open(st->path, CKPT_CACHE_KIB, &k->conn) < 0;
 
-	if (!k->conn && conn_open(st->path, CKPT_CACHE_KIB, &k->conn) < 0)
-		failed = true;
-	if (!failed) {
-		checkpoint(k->conn->db, &frames, &copied);
-		if (copied >= 0) {
-			pthread_mutex_lock(&st->write_lock);
-			checkpoint(k->conn->db, &frames, &copied);
-			pthread_mutex_unlock(&st->write_lock);
-		}
+	if (!failed && checkpoint(k->conn->db)) {
+		pthread_mutex_lock(&st->write_lock);
+		checkpoint(k->conn->db);
+		pthread_mutex_unlock(&st->write_lock);
 	}
 	g_mutex_lock(&k->lock);
 	k->failed = k->failed || failed;
@@ -105,6 +98,7 @@ static bool ckpt_running(struct store *st)
 /* After each commit of the writer, with the writer held: frames in the WAL. */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
+	(void)name;	/* "main": the store attaches no other database */
 	struct store *st = arg;
 	struct store_ckpt *k = &st->ckpt;
 	bool running;
@@ -119,8 +113,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	}
 	g_mutex_unlock(&k->lock);
 	if (!running)
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
-					  NULL, NULL);
+		checkpoint(db);
 	return SQLITE_OK;
 }
 
