@@ -987,6 +987,31 @@ static void put_batch(struct store *idx, int *next)
 }
 
 /*
+ * The WAL is copied into the database within 10 s, with a batch put
+ * meanwhile every 10 ms when write (a round comes after a commit), and
+ * the next commit writes it from its beginning again.
+ */
+static void check_copied_restarted(struct store *idx, int n, int *next,
+				   bool write)
+{
+	uint32_t frames, copied, before;
+	int waited;
+
+	wal_index(n, &frames, &copied);
+	for (waited = 0; copied < frames && waited < 10000; waited += 10) {
+		if (write)
+			put_batch(idx, next);
+		usleep(10000);
+		wal_index(n, &frames, &copied);
+	}
+	check(copied == frames);
+	before = frames;
+	put_batch(idx, next);
+	wal_index(n, &frames, &copied);
+	check(frames < before);
+}
+
+/*
  * Past 32 MiB the WAL is copied into the database with no further write
  * (by the store's checkpoint thread); the next commit then writes it from
  * its beginning again. Under writes that never stop, it stays within its
@@ -995,9 +1020,9 @@ static void put_batch(struct store *idx, int *next)
  */
 static void test_checkpoints(void)
 {
-	uint32_t frames, copied, most = 0, before;
+	uint32_t frames, copied, most = 0;
 	struct store *idx;
-	int n, next = 0, waited;
+	int n, next = 0;
 	char wal[128], path[128];
 	struct stat sb;
 	sqlite3 *db;
@@ -1007,15 +1032,7 @@ static void test_checkpoints(void)
 		put_batch(idx, &next);
 		wal_index(n, &frames, &copied);
 	} while (frames < WAL_COPY_FRAMES);
-	for (waited = 0; copied < frames && waited < 10000; waited += 10) {
-		usleep(10000);
-		wal_index(n, &frames, &copied);
-	}
-	check(copied == frames);
-	before = frames;
-	put_batch(idx, &next);
-	wal_index(n, &frames, &copied);
-	check(frames < before);
+	check_copied_restarted(idx, n, &next, false);
 
 	while (next < 40000) {
 		put_batch(idx, &next);
@@ -1044,16 +1061,7 @@ static void test_checkpoints(void)
 	check(frames >= WAL_BOUND_FRAMES + 2048);
 	check(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
-	for (waited = 0; copied < frames && waited < 10000; waited += 10) {
-		put_batch(idx, &next);	/* a round comes after a commit */
-		usleep(10000);
-		wal_index(n, &frames, &copied);
-	}
-	check(copied == frames);
-	before = frames;
-	put_batch(idx, &next);
-	wal_index(n, &frames, &copied);
-	check(frames < before);
+	check_copied_restarted(idx, n, &next, true);
 	check(store_count(idx) == (size_t)next);
 	store_close(idx);
 	path_of(wal, sizeof(wal), n, "-wal");
