@@ -5,8 +5,9 @@
  * after its COMMIT and with the writer still held: at a million profiles
  * a page's write took 45 ms at the median and up to 250 ms with a copy,
  * and the next pages' writes waited behind it. Here the writer's commit
- * only says that the WAL has grown past CKPT_FRAMES, and a worker thread
- * (auth/base/worker.h) with a connection of its own copies it in rounds:
+ * only says that the WAL has grown past where a copy starts (an eighth of
+ * the database, below), and a worker thread (auth/base/worker.h) with a
+ * connection of its own copies it in rounds:
  *
  * - a passive checkpoint, beside the writes (writers and readers do not
  *   wait for it);
@@ -17,8 +18,8 @@
  *   of the one before was still going on, and the WAL never did.
  *
  * Should the thread fall behind (a slow disk), a commit that finds the
- * WAL past CKPT_BOUND waits for the round in progress to end before it
- * returns, so the WAL stays bounded as it was. A store whose thread cannot
+ * WAL past four times its start waits for the round in progress to end
+ * before it returns, so the WAL stays bounded. A store whose thread cannot
  * be started copies in the committing thread, as SQLite would.
  *
  * Durability is SQLite's: with synchronous = NORMAL a checkpoint syncs the
@@ -27,6 +28,7 @@
  * store_close() stops it before the other connections are closed.
  */
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include <glib.h>
 #include <sqlite3.h>
@@ -35,14 +37,19 @@
 #include "fs/store/conn.h"
 
 /*
- * Pages (of 4 KiB) the WAL grows to before it is copied: 32 MiB, a dozen
- * pages of a listing rather than SQLite's 4 MiB (about one), so that
- * checkpoints and their fsyncs are rarer and a page written by several
- * batches is copied once.
+ * Pages (of 4 KiB) the WAL grows to before it is copied: an eighth of the
+ * database, from 32 MiB to 128 MiB, rather than SQLite's 4 MiB. A round
+ * copies a page once however many batches wrote it, and most of a batch's
+ * pages are index pages its random ids touch (at a million profiles about
+ * 2,800 a batch of 1000, of some 28,000 such pages), which the next
+ * batches touch again: the longer the round, the fewer copies (README,
+ * "Storing a listing"). A small store keeps a small WAL.
  */
-#define CKPT_FRAMES 8192
-/* 128 MiB: the thread has fallen behind, a commit waits for its round */
-#define CKPT_BOUND (4 * CKPT_FRAMES)
+#define CKPT_SHARE 8
+#define CKPT_FRAMES_MIN 8192
+#define CKPT_FRAMES_MAX 32768
+/* times the start: the thread has fallen behind, a commit waits */
+#define CKPT_BOUND 4
 /* the thread's own connection reads little: its page cache in KiB */
 #define CKPT_CACHE_KIB 256
 
@@ -64,6 +71,22 @@ static void round_over(struct store_ckpt *k)
 	g_cond_broadcast(&k->over);
 }
 
+/* Where the next copy starts, from the database's size in pages of 4 KiB
+ * (a failed stat keeps the last). */
+static void measure(struct store *st)
+{
+	struct store_ckpt *k = &st->ckpt;
+	uint64_t frames;
+	struct stat sb;
+
+	if (stat(st->path, &sb) < 0)
+		return;
+	frames = (uint64_t)sb.st_size / 4096 / CKPT_SHARE;
+	g_mutex_lock(&k->lock);
+	k->start = (int)CLAMP(frames, CKPT_FRAMES_MIN, CKPT_FRAMES_MAX);
+	g_mutex_unlock(&k->lock);
+}
+
 /* A round, on the worker's thread: k->conn is its alone. */
 static void ckpt_round(void *arg)
 {
@@ -76,6 +99,7 @@ static void ckpt_round(void *arg)
 		pthread_mutex_lock(&st->write_lock);
 		checkpoint(k->conn->db);
 		pthread_mutex_unlock(&st->write_lock);
+		measure(st);
 	}
 	g_mutex_lock(&k->lock);
 	k->failed = k->failed || failed;
@@ -101,18 +125,19 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	(void)name;	/* "main": the store attaches no other database */
 	struct store *st = arg;
 	struct store_ckpt *k = &st->ckpt;
-	bool running;
+	bool copy, running;
 
-	if (frames < CKPT_FRAMES)
+	if (frames < CKPT_FRAMES_MIN)
 		return SQLITE_OK;
 	g_mutex_lock(&k->lock);
-	running = ckpt_running(st);
+	copy = frames >= k->start;
+	running = copy && ckpt_running(st);
 	if (running) {
-		k->behind = k->behind || frames >= CKPT_BOUND;
+		k->behind = k->behind || frames >= CKPT_BOUND * k->start;
 		worker_wake(k->worker);
 	}
 	g_mutex_unlock(&k->lock);
-	if (!running)
+	if (copy && !running)
 		checkpoint(db);
 	return SQLITE_OK;
 }
@@ -139,11 +164,13 @@ void ckpt_init(struct store *st)
 {
 	g_mutex_init(&st->ckpt.lock);
 	g_cond_init(&st->ckpt.over);
+	st->ckpt.start = CKPT_FRAMES_MIN;
 }
 
 /* With the writer open: its commits call wal_hook from now on. */
 void ckpt_install(struct store *st)
 {
+	measure(st);
 	sqlite3_wal_hook(st->writer->db, wal_hook, st);
 }
 

@@ -60,6 +60,7 @@ struct store_ckpt {
 	bool failed;		/* protected by lock; no thread: the writer
 				   copies */
 	uint64_t rounds;	/* protected by lock; rounds over */
+	int start;		/* protected by lock; frames a copy starts at */
 	struct worker *worker;	/* protected by lock; NULL until needed */
 	struct store_conn *conn;	/* the worker's own */
 };

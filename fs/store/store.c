@@ -25,7 +25,9 @@
 #include "fs/store/store.h"
 
 #define STORE_SCHEMA_VERSION 3
-#define WAL_LIMIT "67108864"	/* bytes a checkpointed WAL is cut to */
+/* bytes a checkpointed WAL is cut to: twice the most that starts a copy
+ * (checkpoint.c), so that a listing does not shrink and grow it each round */
+#define WAL_LIMIT "268435456"
 
 /* Version 1: a new store is made as version 1, then upgraded. */
 static const char SCHEMA[] =

@@ -948,8 +948,10 @@ static void test_sums(void)
 
 /* --- the WAL's checkpoints ------------------------------------------------- */
 
-#define WAL_COPY_FRAMES 8192	/* checkpoint.c: CKPT_FRAMES */
+/* checkpoint.c: CKPT_FRAMES_MIN, CKPT_BOUND times it, CKPT_SHARE */
+#define WAL_COPY_FRAMES 8192
 #define WAL_BOUND_FRAMES (4 * WAL_COPY_FRAMES)
+#define WAL_SHARE 8
 
 /*
  * From the store's wal-index (its -shm file, in SQLite's documented format
@@ -1012,7 +1014,8 @@ static void check_copied_restarted(struct store *idx, int n, int *next,
 }
 
 /*
- * Past 32 MiB the WAL is copied into the database with no further write
+ * Past 32 MiB (in a small store) the WAL is copied into the database
+ * with no further write
  * (by the store's checkpoint thread); the next commit then writes it from
  * its beginning again. Under writes that never stop, it stays within its
  * bound; a reader holding its snapshot holds the copy back without
@@ -1069,6 +1072,47 @@ static void test_checkpoints(void)
 	idx = open_at(n);
 	check(store_count(idx) == (size_t)next);
 	store_close(idx);
+}
+
+/*
+ * In a store of 512 MiB the copy starts when the WAL reaches an eighth of
+ * it, 64 MiB: past 32 MiB it is neither copied nor started again (with
+ * the small store's start a round would have copied it long before), and
+ * then it is.
+ */
+static void test_checkpoint_share(void)
+{
+	uint32_t frames, copied, last = 0;
+	struct store *idx;
+	int n, next = 0;
+	char path[128];
+	struct stat sb;
+	sqlite3 *db;
+	int64_t start;
+
+	idx = fresh(&n);
+	store_close(idx);
+	path_of(path, sizeof(path), n, "");
+	check(sqlite3_open(path, &db) == SQLITE_OK);
+	check(sqlite3_exec(db, "INSERT INTO doc(key, data, fetched, mtime)"
+			   " VALUES('padding', zeroblob(536870912), 0, 0)",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);	/* the last connection: the WAL copied, gone */
+	check(stat(path, &sb) == 0);
+	start = sb.st_size / 4096 / WAL_SHARE;
+	check(start > 2 * WAL_COPY_FRAMES);
+
+	idx = open_at(n);
+	do {
+		put_batch(idx, &next);
+		wal_index(n, &frames, &copied);
+		check(frames >= last && (frames >= start || copied == 0));
+		last = frames;
+	} while (frames < start);
+	check_copied_restarted(idx, n, &next, false);
+	check(store_count(idx) == (size_t)next);
+	store_close(idx);
+	remove_store(n);
 }
 
 static void make_sqlite(const char *path, const char *sql)
@@ -1391,7 +1435,8 @@ int main(int argc, char *argv[])
 	test_two_handles();
 	test_sums();
 	test_checkpoints();
-	printf("index: 22 tests passed\n");
+	test_checkpoint_share();
+	printf("index: 23 tests passed\n");
 	if (argc > 1)
 		measure((int)strtol(argv[1], NULL, 10));
 	for (i = 1; i <= stores; i++)
