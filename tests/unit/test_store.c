@@ -1015,9 +1015,8 @@ static void check_copied_restarted(struct store *idx, int n, int *next,
 
 /*
  * Past 32 MiB (in a small store) the WAL is copied into the database
- * with no further write
- * (by the store's checkpoint thread); the next commit then writes it from
- * its beginning again. Under writes that never stop, it stays within its
+ * with no further write (by the store's checkpoint thread); the next
+ * commit then writes it from its beginning again. Under writes that never stop, it stays within its
  * bound; a reader holding its snapshot holds the copy back without
  * stopping the writes. Closing the store leaves no WAL and every profile.
  */
